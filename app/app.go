@@ -1,0 +1,352 @@
+// Package app wires Listo together: configuration, logger, store, token
+// service, middleware and routes, the HTTP server and its graceful stop, and
+// the command-line subcommands. main only calls Run.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"listo/auth"
+	"listo/config"
+	"listo/controllers"
+	"listo/dist"
+	"listo/middleware"
+	"listo/ratelimit"
+	"listo/schemas"
+	"listo/store"
+)
+
+// MaxBodyBytes bounds every request body.
+const MaxBodyBytes = 1 << 20
+
+// Options are what tests (and the benchmark harness) may change; the zero
+// value is production.
+type Options struct {
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+	// Version is reported by the version subcommand and the logs.
+	Version string
+}
+
+type limiter = *ratelimit.Keyed
+
+// App is one configured Listo: its handler and what it owns.
+type App struct {
+	cfg      config.Config
+	log      *slog.Logger
+	store    *store.Store
+	now      func() time.Time
+	tokens   *auth.Tokens
+	checker  *auth.Checker
+	hasher   *auth.Hasher
+	health   *controllers.Health
+	accounts *controllers.Accounts
+	todos    *controllers.Todos
+	static   *controllers.Static
+	events   controllers.Events
+	limits   struct{ auth, register, refresh limiter }
+	handler  http.Handler
+}
+
+// New builds the application on an open store.
+func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App, error) {
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	validator, err := schemas.New()
+	if err != nil {
+		return nil, err
+	}
+	static, err := controllers.NewStatic(dist.Files)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, log: log, store: st, now: now, static: static}
+	a.tokens = auth.NewTokens([]byte(cfg.JWTSecret), cfg.JWTIssuer, cfg.AccessTTL, now)
+	a.checker = auth.NewChecker(st, cfg.SessionCache, now, 100_000)
+	a.hasher = auth.NewHasher(cfg.BcryptCost, runtime.NumCPU(), 10*time.Second)
+	a.health = &controllers.Health{DB: st}
+	a.limits.auth = ratelimit.NewKeyed(cfg.RateAuthPerMinute, time.Minute, now)
+	a.limits.register = ratelimit.NewKeyed(cfg.RateRegisterPerMinute, time.Minute, now)
+	a.limits.refresh = ratelimit.NewKeyed(cfg.RateRefreshPerMinute, time.Minute, now)
+	a.accounts = &controllers.Accounts{
+		Store: st, Validate: validator, Tokens: a.tokens, Checker: a.checker, Hasher: a.hasher,
+		Policy:     auth.NewPasswordPolicy(),
+		Failures:   ratelimit.NewFailures(cfg.AuthFailureMax, cfg.AuthFailureWindow, now),
+		Now:        now,
+		RefreshTTL: cfg.RefreshTTL,
+		Secure:     cfg.Secure(),
+	}
+	a.todos = &controllers.Todos{Store: st, Validate: validator, Now: now}
+
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
+	r.ContextWithFallback = true
+	if err := r.SetTrustedProxies(cfg.TrustedProxy); err != nil {
+		return nil, fmt.Errorf("trusted proxies: %w", err)
+	}
+	crossOrigin, err := middleware.CrossOrigin(cfg.CORSOrigins)
+	if err != nil {
+		return nil, err
+	}
+	r.Use(
+		middleware.RequestID(),
+		middleware.AccessLog(log),
+		middleware.SecurityHeaders(cfg.Env == config.Production),
+		middleware.Problems(log),
+		middleware.Recovery(log),
+		middleware.CORS(cfg.CORSOrigins),
+		crossOrigin,
+		middleware.BodyLimit(MaxBodyBytes),
+		middleware.RequireJSON(),
+	)
+	a.routes(r)
+	a.handler = r
+	return a, nil
+}
+
+// Handler is the whole HTTP API and SPA.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Server is a running Listo: its listener, HTTP server and store.
+type Server struct {
+	App   *App
+	Addr  string // host:port it listens on
+	srv   *http.Server
+	done  chan error
+	stop  context.CancelFunc
+	store *store.Store
+}
+
+// URL is the server's base URL.
+func (s *Server) URL() string { return "http://" + s.Addr }
+
+// Start opens the store, builds the app and serves on cfg.Addr() until
+// Shutdown. It is what Run does, minus the signal handling, so tests run the
+// real program in-process.
+func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*Server, error) {
+	if cfg.JWTSecret == "" {
+		secret, err := developmentSecret(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		cfg.JWTSecret = secret
+	}
+	st, err := store.Open(ctx, store.Options{
+		URI: cfg.MongoURI, Database: cfg.MongoDB, DataDir: cfg.DataDir, Timeout: cfg.DBTimeout, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a, err := New(cfg, st, log, o)
+	if err != nil {
+		_ = st.Close(context.Background())
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr())
+	if err != nil {
+		_ = st.Close(context.Background())
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
+	}
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s := &Server{
+		App: a, Addr: ln.Addr().String(), store: st, done: make(chan error, 1), stop: stop,
+		srv: &http.Server{
+			Handler:           a.handler,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			MaxHeaderBytes:    64 << 10,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+	}
+	go a.background(bg)
+	go func() { s.done <- s.srv.Serve(ln) }()
+	log.Info("listo started", "addr", s.Addr, "version", o.Version, "config", cfg)
+	return s, nil
+}
+
+// background prepares the database and then cleans up stale sessions every
+// ten minutes, until ctx ends.
+func (a *App) background(ctx context.Context) {
+	go a.hasher.Warm()
+	for delay := 250 * time.Millisecond; ; delay = min(delay*2, 30*time.Second) {
+		err := a.store.EnsureIndexes(ctx)
+		if err == nil {
+			break
+		}
+		a.log.Warn("database not ready; retrying", "error", err.Error(), "in", delay)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+	}
+	tick := time.NewTicker(10 * time.Minute)
+	defer tick.Stop()
+	for {
+		now := a.now()
+		if n, err := a.store.DeleteStaleSessions(ctx, now, now.Add(-24*time.Hour)); err != nil {
+			a.log.Warn("session cleanup failed", "error", err.Error())
+		} else if n > 0 {
+			a.log.Info("session cleanup", "deleted", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// Shutdown stops accepting requests, lets in-flight ones finish (bounded by
+// ctx), then disconnects and stops the embedded database.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stop()
+	err := s.srv.Shutdown(ctx)
+	if cerr := s.store.Close(ctx); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Done is closed with the serve error when the server stops serving.
+func (s *Server) Done() <-chan error { return s.done }
+
+// developmentSecret reads the JWT key kept in dataDir, creating it (0600)
+// on first start, so development tokens survive restarts.
+func developmentSecret(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, "jwt-secret")
+	if b, err := os.ReadFile(path); err == nil {
+		if s := strings.TrimSpace(string(b)); len(s) >= 32 {
+			return s, nil
+		}
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", fmt.Errorf("development JWT secret: %w", err)
+	}
+	var b [48]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	s := base64.RawURLEncoding.EncodeToString(b[:])
+	if err := os.WriteFile(path, []byte(s+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("development JWT secret: %w", err)
+	}
+	return s, nil
+}
+
+// NewLogger builds the process logger from the configuration.
+func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Run is the whole program: it dispatches the subcommand and, for the
+// server, runs until ctx is cancelled (SIGINT/SIGTERM in main).
+func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, version string) error {
+	cmd := ""
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "-h", "--help", "help":
+		usage(stdout)
+		return nil
+	case "version", "--version":
+		fmt.Fprintln(stdout, "listo", version)
+		return nil
+	case "healthcheck":
+		return healthcheck(ctx, getenv)
+	case "create-admin":
+		return createAdmin(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "", "serve":
+	default:
+		usage(stderr)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	log := NewLogger(cfg, stderr)
+	s, err := Start(ctx, cfg, log, Options{Version: version})
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-s.Done():
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Listo: a todo web app with a serious account system.
+
+Usage:
+  listo                     serve the API and the web app
+  listo create-admin EMAIL  create or promote an admin (password on stdin)
+  listo healthcheck         exit 0 when the local server answers /healthz
+  listo version             print the version
+  listo --help              this text
+
+`)
+	config.PrintHelp(w)
+}
+
+// healthcheck is the Docker HEALTHCHECK: distroless images have no curl.
+func healthcheck(ctx context.Context, getenv func(string) string) error {
+	port := getenv("PORT")
+	if port == "" {
+		port = "8080"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:"+port+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: status %d", resp.StatusCode)
+	}
+	return nil
+}

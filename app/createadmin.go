@@ -1,0 +1,100 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"listo/auth"
+	"listo/config"
+	"listo/controllers"
+	"listo/models"
+	"listo/store"
+)
+
+// createAdmin implements "listo create-admin EMAIL": it reads the password
+// from stdin (without echo on a terminal), then creates the admin, or
+// promotes an existing user, enables it and sets that password, revoking
+// its sessions.
+func createAdmin(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: listo create-admin EMAIL (the password is read from stdin)")
+	}
+	email := controllers.NormalizeEmail(args[0])
+	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
+		return fmt.Errorf("create-admin: %q is not a valid email address", args[0])
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	password, err := readPassword(stdin, stderr)
+	if err != nil {
+		return err
+	}
+	if err := auth.NewPasswordPolicy().Check(password); err != nil {
+		return fmt.Errorf("create-admin: the password %w", err)
+	}
+	log := NewLogger(cfg, stderr)
+	st, err := store.Open(ctx, store.Options{URI: cfg.MongoURI, Database: cfg.MongoDB, DataDir: cfg.DataDir, Timeout: cfg.DBTimeout, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer st.Close(context.Background())
+	if err := st.EnsureIndexes(ctx); err != nil {
+		return err
+	}
+	hash, err := auth.NewHasher(cfg.BcryptCost, runtime.NumCPU(), time.Minute).Hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	u, err := st.UserByEmail(ctx, email)
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		u, err = st.CreateUser(ctx, models.User{Email: email, PasswordHash: hash, Role: models.RoleAdmin, CreatedAt: now, UpdatedAt: now})
+		if err != nil {
+			return fmt.Errorf("create-admin: %w", err)
+		}
+		fmt.Fprintf(stdout, "created admin %s (id %s)\n", u.Email, u.ID)
+	case err != nil:
+		return fmt.Errorf("create-admin: %w", err)
+	default:
+		role, enabled := models.RoleAdmin, false
+		if _, err := st.UpdateUser(ctx, u.ID, models.UserPatch{Role: &role, Disabled: &enabled, PasswordHash: &hash}, now); err != nil {
+			return fmt.Errorf("create-admin: %w", err)
+		}
+		if _, err := st.RevokeUserSessions(ctx, u.ID, "", now); err != nil {
+			return fmt.Errorf("create-admin: %w", err)
+		}
+		fmt.Fprintf(stdout, "promoted %s to admin and set its password (id %s)\n", u.Email, u.ID)
+	}
+	return nil
+}
+
+// readPassword reads one line; on a terminal it prompts and does not echo.
+func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stderr, "Password: ")
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		return string(b), nil
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}

@@ -1,0 +1,163 @@
+// Package auth holds Listo's token and credential logic: signed access
+// tokens, opaque rotating refresh tokens, the bcrypt hasher with its
+// concurrency limit, the password policy and the per-request session check.
+package auth
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// AccessTokenType is the JOSE "typ" of access tokens (RFC 9068).
+const AccessTokenType = "at+jwt"
+
+// MaxTokenLength bounds what Verify will even look at: a longer string is
+// refused before any parsing or allocation.
+const MaxTokenLength = 4096
+
+// ErrInvalidToken is returned for every token that is not honoured; the
+// reason is wrapped for the log but never shown to the client.
+var ErrInvalidToken = errors.New("invalid token")
+
+// AccessClaims are the claims of an access token.
+type AccessClaims struct {
+	jwt.RegisteredClaims
+	SessionID string `json:"sid"`
+	Role      string `json:"role"`
+}
+
+// Tokens signs and verifies access tokens (HS256).
+type Tokens struct {
+	key    []byte
+	issuer string
+	ttl    time.Duration
+	now    func() time.Time
+	parser *jwt.Parser
+}
+
+// NewTokens returns a token service. now is the clock (time.Now in
+// production, a fake in tests).
+func NewTokens(key []byte, issuer string, ttl time.Duration, now func() time.Time) *Tokens {
+	return &Tokens{
+		key: key, issuer: issuer, ttl: ttl, now: now,
+		parser: jwt.NewParser(
+			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+			jwt.WithIssuer(issuer),
+			jwt.WithAudience(issuer),
+			jwt.WithExpirationRequired(),
+			jwt.WithIssuedAt(),
+			jwt.WithLeeway(10*time.Second),
+			jwt.WithTimeFunc(now),
+		),
+	}
+}
+
+// TTL is the lifetime of an access token.
+func (t *Tokens) TTL() time.Duration { return t.ttl }
+
+// Issue signs an access token for a user's session.
+func (t *Tokens) Issue(userID, sessionID, role string) (string, error) {
+	now := t.now()
+	var jti [16]byte
+	_, _ = rand.Read(jti[:])
+	claims := AccessClaims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    t.issuer,
+			Audience:  jwt.ClaimStrings{t.issuer},
+			Subject:   userID,
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(t.ttl)),
+			ID:        hex.EncodeToString(jti[:]),
+		},
+		SessionID: sessionID,
+		Role:      role,
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+	tok.Header["typ"] = AccessTokenType
+	s, err := tok.SignedString(t.key)
+	if err != nil {
+		return "", fmt.Errorf("sign access token: %w", err)
+	}
+	return s, nil
+}
+
+// Verify checks an access token's signature, algorithm, type, issuer,
+// audience and expiry, and returns its claims. Whether its session is still
+// live is the Checker's job.
+func (t *Tokens) Verify(token string) (AccessClaims, error) {
+	if len(token) > MaxTokenLength || strings.Count(token, ".") != 2 {
+		return AccessClaims{}, fmt.Errorf("%w: malformed", ErrInvalidToken)
+	}
+	var claims AccessClaims
+	tok, err := t.parser.ParseWithClaims(token, &claims, func(tok *jwt.Token) (any, error) {
+		if typ, _ := tok.Header["typ"].(string); !strings.EqualFold(typ, AccessTokenType) {
+			return nil, fmt.Errorf("typ %q", typ)
+		}
+		return t.key, nil
+	})
+	if err != nil || !tok.Valid {
+		return AccessClaims{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	if claims.Subject == "" || claims.SessionID == "" {
+		return AccessClaims{}, fmt.Errorf("%w: missing sub or sid", ErrInvalidToken)
+	}
+	return claims, nil
+}
+
+// RefreshToken is a parsed refresh token: "<session id>.<generation>.<secret>",
+// where the secret is 32 random bytes in base64url. Carrying the session id
+// and the generation lets Listo recognise any token of a session that was
+// rotated away, and only its SHA-256 is stored.
+type RefreshToken struct {
+	SessionID  string
+	Generation int
+	raw        string
+}
+
+// NewRefreshToken makes the refresh token of a session's generation.
+func NewRefreshToken(sessionID string, generation int) (RefreshToken, error) {
+	var secret [32]byte
+	if _, err := rand.Read(secret[:]); err != nil {
+		return RefreshToken{}, fmt.Errorf("refresh token: %w", err)
+	}
+	raw := sessionID + "." + strconv.Itoa(generation) + "." + base64.RawURLEncoding.EncodeToString(secret[:])
+	return RefreshToken{SessionID: sessionID, Generation: generation, raw: raw}, nil
+}
+
+// ParseRefreshToken splits a presented refresh token; anything that is not
+// of the right shape is ErrInvalidToken.
+func ParseRefreshToken(s string) (RefreshToken, error) {
+	parts := strings.Split(s, ".")
+	if len(s) > 200 || len(parts) != 3 || len(parts[0]) != 24 {
+		return RefreshToken{}, fmt.Errorf("%w: malformed refresh token", ErrInvalidToken)
+	}
+	if _, err := hex.DecodeString(parts[0]); err != nil {
+		return RefreshToken{}, fmt.Errorf("%w: malformed refresh token", ErrInvalidToken)
+	}
+	gen, err := strconv.Atoi(parts[1])
+	if err != nil || gen < 0 {
+		return RefreshToken{}, fmt.Errorf("%w: malformed refresh token", ErrInvalidToken)
+	}
+	if b, err := base64.RawURLEncoding.DecodeString(parts[2]); err != nil || len(b) != 32 {
+		return RefreshToken{}, fmt.Errorf("%w: malformed refresh token", ErrInvalidToken)
+	}
+	return RefreshToken{SessionID: parts[0], Generation: gen, raw: s}, nil
+}
+
+// String is the token to hand to the client.
+func (r RefreshToken) String() string { return r.raw }
+
+// Hash is the SHA-256 of the token, as stored.
+func (r RefreshToken) Hash() string {
+	sum := sha256.Sum256([]byte(r.raw))
+	return hex.EncodeToString(sum[:])
+}

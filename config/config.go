@@ -1,0 +1,282 @@
+// Package config reads Listo's configuration from the environment, once, into
+// a typed struct. It is the only reader of the environment.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environments.
+const (
+	Development = "development"
+	Production  = "production"
+)
+
+// Config is the whole configuration of one Listo process.
+type Config struct {
+	Env          string
+	Host         string
+	Port         int
+	MongoURI     string // empty: run the embedded FerretDB
+	MongoDB      string
+	DataDir      string
+	LogLevel     slog.Level
+	LogFormat    string
+	JWTSecret    string // empty in development: generated and kept in DataDir
+	JWTIssuer    string
+	AccessTTL    time.Duration
+	RefreshTTL   time.Duration
+	BcryptCost   int
+	CORSOrigins  []string
+	TrustedProxy []string
+	MetricsAddr  string
+	SessionCache time.Duration
+	DBTimeout    time.Duration
+
+	RateAuthPerMinute     int
+	RateRegisterPerMinute int
+	RateRefreshPerMinute  int
+	AuthFailureMax        int
+	AuthFailureWindow     time.Duration
+}
+
+// Addr is the listen address.
+func (c Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
+
+// Embedded reports whether Listo runs its own embedded database.
+func (c Config) Embedded() bool { return c.MongoURI == "" }
+
+// Secure reports whether cookies must carry the Secure attribute.
+func (c Config) Secure() bool { return c.Env != Development }
+
+// LogValue masks secrets when the config is logged.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("env", c.Env),
+		slog.String("addr", c.Addr()),
+		slog.String("mongodb_uri", redactURI(c.MongoURI)),
+		slog.String("mongodb_database", c.MongoDB),
+		slog.String("data_dir", c.DataDir),
+		slog.Bool("jwt_secret_set", c.JWTSecret != ""),
+		slog.Duration("access_token_ttl", c.AccessTTL),
+		slog.Duration("refresh_token_ttl", c.RefreshTTL),
+		slog.Int("bcrypt_cost", c.BcryptCost),
+		slog.Any("cors_origins", c.CORSOrigins),
+		slog.Any("trusted_proxies", c.TrustedProxy),
+		slog.String("metrics_addr", c.MetricsAddr),
+	)
+}
+
+func redactURI(s string) string {
+	if s == "" {
+		return "(embedded)"
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable)"
+	}
+	if u.User != nil {
+		u.User = url.User(u.User.Username())
+	}
+	return u.String()
+}
+
+type variable struct {
+	name, def, help string
+	set             func(c *Config, v string) error
+}
+
+// variables lists every setting: the single source for parsing and --help.
+func variables() []variable {
+	return []variable{
+		{"ENV", Development, "development or production", func(c *Config, v string) error {
+			if v != Development && v != Production {
+				return errors.New("must be development or production")
+			}
+			c.Env = v
+			return nil
+		}},
+		{"HOST", "", "listen host (default 127.0.0.1 in development, 0.0.0.0 in production)", func(c *Config, v string) error {
+			c.Host = v
+			return nil
+		}},
+		{"PORT", "8080", "listen port (1-65535; 0 picks a free port)", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 65535 {
+				return errors.New("must be a port number from 0 to 65535")
+			}
+			c.Port = n
+			return nil
+		}},
+		{"MONGODB_URI", "", "MongoDB connection string; unset runs an embedded FerretDB under DATA_DIR", func(c *Config, v string) error {
+			if v != "" && !strings.HasPrefix(v, "mongodb://") && !strings.HasPrefix(v, "mongodb+srv://") {
+				return errors.New("must start with mongodb:// or mongodb+srv://")
+			}
+			c.MongoURI = v
+			return nil
+		}},
+		{"MONGODB_DATABASE", "listo", "database name", func(c *Config, v string) error {
+			if v == "" || strings.ContainsAny(v, `/\. "$`) {
+				return errors.New("must be a valid MongoDB database name")
+			}
+			c.MongoDB = v
+			return nil
+		}},
+		{"DATA_DIR", "./data", "folder for the embedded database and the development JWT secret", func(c *Config, v string) error {
+			c.DataDir = v
+			return nil
+		}},
+		{"LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error {
+			return c.LogLevel.UnmarshalText([]byte(v))
+		}},
+		{"LOG_FORMAT", "text", "text or json", func(c *Config, v string) error {
+			if v != "text" && v != "json" {
+				return errors.New("must be text or json")
+			}
+			c.LogFormat = v
+			return nil
+		}},
+		{"JWT_SECRET", "", "HMAC key for access tokens, at least 32 bytes; required in production (generated and kept in DATA_DIR in development)", func(c *Config, v string) error {
+			if v != "" && len(v) < 32 {
+				return errors.New("must be at least 32 bytes")
+			}
+			c.JWTSecret = v
+			return nil
+		}},
+		{"JWT_ISSUER", "listo", "iss and aud of access tokens", func(c *Config, v string) error {
+			if v == "" {
+				return errors.New("must not be empty")
+			}
+			c.JWTIssuer = v
+			return nil
+		}},
+		{"ACCESS_TOKEN_TTL", "15m", "lifetime of access tokens", durationVar(func(c *Config) *time.Duration { return &c.AccessTTL }, time.Second)},
+		{"REFRESH_TOKEN_TTL", "720h", "lifetime of a session (refresh token)", durationVar(func(c *Config) *time.Duration { return &c.RefreshTTL }, time.Second)},
+		{"BCRYPT_COST", "12", "bcrypt cost for new password hashes (10-31)", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 10 || n > 31 {
+				return errors.New("must be a whole number from 10 to 31")
+			}
+			c.BcryptCost = n
+			return nil
+		}},
+		{"CORS_ORIGINS", "", "comma-separated exact origins allowed to call the API from a browser", func(c *Config, v string) error {
+			for _, o := range splitList(v) {
+				u, err := url.Parse(o)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+					return fmt.Errorf("%q is not an origin like https://app.example.com", o)
+				}
+				c.CORSOrigins = append(c.CORSOrigins, o)
+			}
+			return nil
+		}},
+		{"TRUSTED_PROXIES", "", "comma-separated proxy IPs or CIDRs whose X-Forwarded-For is believed", func(c *Config, v string) error {
+			for _, p := range splitList(v) {
+				if net.ParseIP(p) == nil {
+					if _, _, err := net.ParseCIDR(p); err != nil {
+						return fmt.Errorf("%q is not an IP address or CIDR", p)
+					}
+				}
+				c.TrustedProxy = append(c.TrustedProxy, p)
+			}
+			return nil
+		}},
+		{"METRICS_ADDR", "", "listen address for /metrics and /debug/pprof (off when empty; keep it on loopback or an internal network)", func(c *Config, v string) error {
+			if v != "" {
+				if _, _, err := net.SplitHostPort(v); err != nil {
+					return errors.New("must be host:port")
+				}
+			}
+			c.MetricsAddr = v
+			return nil
+		}},
+		{"SESSION_CACHE_TTL", "5s", "how long a live session/user check is cached; bounds how late a revoke on another instance is seen", durationVar(func(c *Config) *time.Duration { return &c.SessionCache }, 0)},
+		{"DB_TIMEOUT", "3s", "timeout for one database operation and for server selection", durationVar(func(c *Config) *time.Duration { return &c.DBTimeout }, 100*time.Millisecond)},
+		{"RATE_AUTH_PER_MINUTE", "20", "POST /auth requests per minute per client IP (0 disables)", intVar(func(c *Config) *int { return &c.RateAuthPerMinute })},
+		{"RATE_REGISTER_PER_MINUTE", "10", "POST /register requests per minute per client IP (0 disables)", intVar(func(c *Config) *int { return &c.RateRegisterPerMinute })},
+		{"RATE_REFRESH_PER_MINUTE", "60", "POST /refresh requests per minute per client IP (0 disables)", intVar(func(c *Config) *int { return &c.RateRefreshPerMinute })},
+		{"AUTH_FAILURE_MAX", "5", "failed logins for one email before it is locked for the rest of the window (0 disables)", intVar(func(c *Config) *int { return &c.AuthFailureMax })},
+		{"AUTH_FAILURE_WINDOW", "15m", "window for AUTH_FAILURE_MAX", durationVar(func(c *Config) *time.Duration { return &c.AuthFailureWindow }, time.Second)},
+	}
+}
+
+func durationVar(field func(*Config) *time.Duration, min time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < min {
+			return fmt.Errorf("must be a duration like 15m or 720h, at least %v", min)
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+func intVar(field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return errors.New("must be a whole number, 0 or more")
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Load parses the configuration from getenv and validates it. Every bad
+// value is reported, not just the first.
+func Load(getenv func(string) string) (Config, error) {
+	var c Config
+	var errs []error
+	for _, v := range variables() {
+		val := getenv(v.name)
+		if val == "" {
+			val = v.def
+		}
+		if err := v.set(&c, val); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", v.name, val, err))
+		}
+	}
+	if c.Host == "" {
+		c.Host = "127.0.0.1"
+		if c.Env == Production {
+			c.Host = "0.0.0.0"
+		}
+	}
+	if c.Env == Production && c.JWTSecret == "" {
+		errs = append(errs, errors.New("JWT_SECRET is required when ENV=production (at least 32 random bytes, e.g. openssl rand -base64 48)"))
+	}
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+// PrintHelp writes the list of environment variables with their defaults.
+func PrintHelp(w io.Writer) {
+	fmt.Fprintln(w, "Environment variables:")
+	for _, v := range variables() {
+		def := v.def
+		if def == "" {
+			def = "(unset)"
+		}
+		fmt.Fprintf(w, "  %-26s %-10s %s\n", v.name, def, v.help)
+	}
+}

@@ -1,0 +1,530 @@
+package deploy
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"maps"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/dotenv"
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+// root is the repository root, where the deployment files live.
+const root = ".."
+
+// requiredSecrets are the variables that .env.example leaves empty and that
+// docker-compose.prod.yml must refuse to start without.
+var requiredSecrets = []string{"MONGO_INITDB_ROOT_PASSWORD", "JWT_SECRET"}
+
+// loadCompose loads a compose file the way `docker compose` does, with env as
+// the whole interpolation environment (the machine's is not consulted).
+func loadCompose(t *testing.T, file string, env map[string]string, profiles ...string) (*types.Project, error) {
+	t.Helper()
+	wd, err := filepath.Abs(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	details := types.ConfigDetails{
+		WorkingDir:  wd,
+		ConfigFiles: []types.ConfigFile{{Filename: filepath.Join(wd, file)}},
+		Environment: types.Mapping(env),
+	}
+	return loader.LoadWithContext(context.Background(), details, loader.WithProfiles(profiles))
+}
+
+func mustLoadCompose(t *testing.T, file string, env map[string]string, profiles ...string) *types.Project {
+	t.Helper()
+	p, err := loadCompose(t, file, env, profiles...)
+	if err != nil {
+		t.Fatalf("load %s: %v", file, err)
+	}
+	return p
+}
+
+func service(t *testing.T, p *types.Project, name string) types.ServiceConfig {
+	t.Helper()
+	s, ok := p.Services[name]
+	if !ok {
+		t.Fatalf("service %q missing; have %v", name, slices.Sorted(maps.Keys(p.Services)))
+	}
+	return s
+}
+
+// env returns the value of an environment entry of s ("" when unset).
+func env(s types.ServiceConfig, key string) string {
+	if v := s.Environment[key]; v != nil {
+		return *v
+	}
+	return ""
+}
+
+func randomHex(t *testing.T, n int) string {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// exampleEnv reads .env.example as Compose would read .env.
+func exampleEnv(t *testing.T) map[string]string {
+	t.Helper()
+	m, err := dotenv.Read(filepath.Join(root, ".env.example"))
+	if err != nil {
+		t.Fatalf("read .env.example: %v", err)
+	}
+	return m
+}
+
+// prodEnv is .env.example with its secrets filled in, as an operator would.
+func prodEnv(t *testing.T) map[string]string {
+	t.Helper()
+	m := exampleEnv(t)
+	m["MONGO_INITDB_ROOT_PASSWORD"] = randomHex(t, 24)
+	m["JWT_SECRET"] = randomHex(t, 32)
+	return m
+}
+
+func assertHealthcheck(t *testing.T, s types.ServiceConfig, want ...string) {
+	t.Helper()
+	hc := s.HealthCheck
+	if hc == nil || hc.Disable {
+		t.Errorf("%s: no healthcheck", s.Name)
+		return
+	}
+	if !slices.Equal([]string(hc.Test), want) {
+		t.Errorf("%s: healthcheck test = %q; want %q", s.Name, hc.Test, want)
+	}
+	if hc.Interval == nil || hc.Timeout == nil || hc.Retries == nil {
+		t.Errorf("%s: healthcheck without interval, timeout or retries", s.Name)
+	}
+}
+
+func assertDependsHealthy(t *testing.T, s types.ServiceConfig, on string) {
+	t.Helper()
+	d, ok := s.DependsOn[on]
+	if !ok {
+		t.Errorf("%s: does not depend on %s", s.Name, on)
+		return
+	}
+	if d.Condition != types.ServiceConditionHealthy {
+		t.Errorf("%s: depends_on %s condition = %q; want %q", s.Name, on, d.Condition, types.ServiceConditionHealthy)
+	}
+}
+
+// assertNamedVolume checks that s mounts the project's named volume at target.
+func assertNamedVolume(t *testing.T, p *types.Project, s types.ServiceConfig, target string) {
+	t.Helper()
+	for _, v := range s.Volumes {
+		if v.Target != target {
+			continue
+		}
+		if v.Type != types.VolumeTypeVolume {
+			t.Errorf("%s: %s is a %s mount; want a named volume", s.Name, target, v.Type)
+		}
+		if _, ok := p.Volumes[v.Source]; !ok {
+			t.Errorf("%s: volume %q for %s is not declared under volumes", s.Name, v.Source, target)
+		}
+		return
+	}
+	t.Errorf("%s: nothing mounted at %s", s.Name, target)
+}
+
+var mongoImage = regexp.MustCompile(`^mongo:[0-9]+(\.[0-9]+)?$`)
+
+func TestDevCompose(t *testing.T) {
+	p := mustLoadCompose(t, "docker-compose.yml", map[string]string{})
+
+	if got, want := slices.Sorted(maps.Keys(p.Services)), []string{"app", "mongo"}; !slices.Equal(got, want) {
+		t.Fatalf("services = %v; want %v", got, want)
+	}
+	app, mongo := service(t, p, "app"), service(t, p, "mongo")
+
+	if app.Build == nil || filepath.Clean(app.Build.Context) != filepath.Clean(p.WorkingDir) {
+		t.Errorf("app is not built from the repository root: build = %+v", app.Build)
+	} else if df := app.Build.Dockerfile; df != "" && df != "Dockerfile" {
+		t.Errorf("app build dockerfile = %q; want Dockerfile", df)
+	}
+	for k, want := range map[string]string{"ENV": "development", "HOST": "0.0.0.0", "PORT": "8080"} {
+		if got := env(app, k); got != want {
+			t.Errorf("app %s = %q; want %q", k, got, want)
+		}
+	}
+	if u, err := url.Parse(env(app, "MONGODB_URI")); err != nil || u.Scheme != "mongodb" || u.Hostname() != "mongo" {
+		t.Errorf("app MONGODB_URI = %q; want mongodb://mongo:...", env(app, "MONGODB_URI"))
+	}
+	assertDependsHealthy(t, app, "mongo")
+	assertHealthcheck(t, app, "CMD", "/listo", "healthcheck")
+
+	var published bool
+	for _, s := range p.Services {
+		for _, port := range s.Ports {
+			if port.HostIP != "127.0.0.1" {
+				t.Errorf("%s publishes %s:%s->%d; development ports must be on 127.0.0.1 only", s.Name, port.HostIP, port.Published, port.Target)
+			}
+			if s.Name == "app" && port.Target == 8080 && port.Published == "8080" {
+				published = true
+			}
+		}
+	}
+	if !published {
+		t.Errorf("app does not publish 127.0.0.1:8080->8080: %+v", app.Ports)
+	}
+
+	if !mongoImage.MatchString(mongo.Image) {
+		t.Errorf("mongo image = %q; want the official image with a pinned major version (mongo:N[.M])", mongo.Image)
+	}
+	assertNamedVolume(t, p, mongo, "/data/db")
+	assertHealthcheck(t, mongo, "CMD", "mongosh", "--quiet", "--eval", "db.adminCommand('ping')")
+}
+
+func TestEnvExampleHasNoSecrets(t *testing.T) {
+	m := exampleEnv(t)
+	for _, k := range requiredSecrets {
+		v, ok := m[k]
+		if !ok {
+			t.Errorf(".env.example does not list %s", k)
+		} else if v != "" {
+			t.Errorf(".env.example ships a value for %s; secrets must be left empty for the operator", k)
+		}
+	}
+	if m["MONGO_INITDB_ROOT_USERNAME"] == "" {
+		t.Error(".env.example has no MONGO_INITDB_ROOT_USERNAME")
+	}
+}
+
+func TestProdComposeRequiresSecrets(t *testing.T) {
+	// As shipped (secrets empty), compose must refuse to load.
+	if _, err := loadCompose(t, "docker-compose.prod.yml", exampleEnv(t)); err == nil {
+		t.Fatal("docker-compose.prod.yml loaded with the empty secrets of .env.example; want an error")
+	}
+	// Each secret missing on its own is named in the error.
+	for _, k := range append([]string{"MONGO_INITDB_ROOT_USERNAME"}, requiredSecrets...) {
+		for _, unset := range []bool{false, true} {
+			e := prodEnv(t)
+			if unset {
+				delete(e, k)
+			} else {
+				e[k] = ""
+			}
+			_, err := loadCompose(t, "docker-compose.prod.yml", e)
+			if err == nil || !strings.Contains(err.Error(), k) {
+				t.Errorf("load with %s unset=%v: err = %v; want an error naming %s", k, unset, err, k)
+			}
+		}
+	}
+}
+
+func TestProdCompose(t *testing.T) {
+	e := prodEnv(t)
+	p := mustLoadCompose(t, "docker-compose.prod.yml", e)
+
+	if got, want := slices.Sorted(maps.Keys(p.Services)), []string{"app", "mongo"}; !slices.Equal(got, want) {
+		t.Errorf("services without a profile = %v; want %v", got, want)
+	}
+	app, mongo := service(t, p, "app"), service(t, p, "mongo")
+
+	// app
+	for k, want := range map[string]string{
+		"ENV":        "production",
+		"HOST":       "0.0.0.0",
+		"PORT":       "8080",
+		"JWT_SECRET": e["JWT_SECRET"],
+	} {
+		if got := env(app, k); got != want {
+			t.Errorf("app %s = %q; want %q", k, got, want)
+		}
+	}
+	u, err := url.Parse(env(app, "MONGODB_URI"))
+	if err != nil {
+		t.Fatalf("app MONGODB_URI: %v", err)
+	}
+	pass, _ := u.User.Password()
+	if u.Scheme != "mongodb" || u.Host != "mongo:27017" || u.User.Username() != e["MONGO_INITDB_ROOT_USERNAME"] ||
+		pass != e["MONGO_INITDB_ROOT_PASSWORD"] || u.Query().Get("authSource") != "admin" {
+		t.Errorf("app MONGODB_URI = %q; want mongodb://<root user>:<root password>@mongo:27017/?authSource=admin from .env", u.Redacted())
+	}
+	if !app.ReadOnly {
+		t.Error("app: read_only is not set")
+	}
+	if !slices.ContainsFunc(app.Tmpfs, func(s string) bool { return strings.Split(s, ":")[0] == "/tmp" }) {
+		t.Errorf("app: tmpfs = %q; want /tmp", app.Tmpfs)
+	}
+	if d := env(app, "DATA_DIR"); !strings.HasPrefix(d, "/tmp/") {
+		t.Errorf("app DATA_DIR = %q; want a folder on the /tmp tmpfs (the root filesystem is read-only)", d)
+	}
+	if !slices.Contains(app.CapDrop, "ALL") {
+		t.Errorf("app: cap_drop = %q; want ALL", app.CapDrop)
+	}
+	if !slices.ContainsFunc(app.SecurityOpt, func(s string) bool { return strings.HasPrefix(s, "no-new-privileges") }) {
+		t.Errorf("app: security_opt = %q; want no-new-privileges", app.SecurityOpt)
+	}
+	for _, port := range app.Ports {
+		if port.HostIP != "127.0.0.1" {
+			t.Errorf("app publishes %s:%s by default; want 127.0.0.1 (a proxy in front)", port.HostIP, port.Published)
+		}
+	}
+	assertDependsHealthy(t, app, "mongo")
+	assertHealthcheck(t, app, "CMD", "/listo", "healthcheck")
+
+	// mongo
+	if !mongoImage.MatchString(mongo.Image) {
+		t.Errorf("mongo image = %q; want mongo:N[.M]", mongo.Image)
+	}
+	if len(mongo.Ports) > 0 || len(mongo.Expose) > 0 {
+		t.Errorf("mongo publishes ports %+v (expose %v); want none", mongo.Ports, mongo.Expose)
+	}
+	if !slices.Contains([]string(mongo.Command), "--auth") {
+		t.Errorf("mongo command = %q; want --auth", mongo.Command)
+	}
+	for _, k := range []string{"MONGO_INITDB_ROOT_USERNAME", "MONGO_INITDB_ROOT_PASSWORD"} {
+		if got := env(mongo, k); got != e[k] {
+			t.Errorf("mongo %s = %q; want the value from .env", k, got)
+		}
+	}
+	if v, ok := mongo.Environment["JWT_SECRET"]; ok {
+		t.Errorf("mongo receives JWT_SECRET (%v); it must not", v != nil)
+	}
+	assertNamedVolume(t, p, mongo, "/data/db")
+	assertHealthcheck(t, mongo, "CMD", "mongosh", "--quiet", "--eval", "db.adminCommand('ping')")
+	for name := range mongo.Networks {
+		if !p.Networks[name].Internal {
+			t.Errorf("mongo is on network %q, which is not internal", name)
+		}
+	}
+
+	// Rules for every service, including the optional proxy.
+	pp := mustLoadCompose(t, "docker-compose.prod.yml", e, "https")
+	for _, s := range pp.Services {
+		if s.Restart != types.RestartPolicyUnlessStopped {
+			t.Errorf("%s: restart = %q; want %q", s.Name, s.Restart, types.RestartPolicyUnlessStopped)
+		}
+		if s.Deploy == nil || s.Deploy.Resources.Limits == nil ||
+			s.Deploy.Resources.Limits.MemoryBytes <= 0 || s.Deploy.Resources.Limits.NanoCPUs <= 0 {
+			t.Errorf("%s: no cpu and memory limits under deploy.resources.limits", s.Name)
+		}
+		if s.Logging == nil || s.Logging.Driver != "json-file" || s.Logging.Options["max-size"] == "" || s.Logging.Options["max-file"] == "" {
+			t.Errorf("%s: logging = %+v; want json-file with max-size and max-file", s.Name, s.Logging)
+		}
+		if s.HealthCheck == nil || s.HealthCheck.Disable || len(s.HealthCheck.Test) == 0 {
+			t.Errorf("%s: no healthcheck", s.Name)
+		}
+		if strings.HasSuffix(s.Image, ":latest") && s.Build == nil || !strings.Contains(s.Image, ":") {
+			t.Errorf("%s: image %q is not pinned", s.Name, s.Image)
+		}
+	}
+}
+
+func TestProdComposeHTTPSProfile(t *testing.T) {
+	e := prodEnv(t)
+	p := mustLoadCompose(t, "docker-compose.prod.yml", e, "https")
+	if got, want := slices.Sorted(maps.Keys(p.Services)), []string{"app", "caddy", "mongo"}; !slices.Equal(got, want) {
+		t.Fatalf("services with profile https = %v; want %v", got, want)
+	}
+	app, caddy := service(t, p, "app"), service(t, p, "caddy")
+	if !slices.Equal(caddy.Profiles, []string{"https"}) {
+		t.Errorf("caddy profiles = %q; want [https]", caddy.Profiles)
+	}
+	assertDependsHealthy(t, caddy, "app")
+
+	// The Caddyfile it mounts exists and proxies to the app.
+	var caddyfile string
+	for _, v := range caddy.Volumes {
+		if v.Target == "/etc/caddy/Caddyfile" {
+			caddyfile = v.Source
+			if !v.ReadOnly {
+				t.Error("caddy: Caddyfile mounted read-write; want :ro")
+			}
+		}
+	}
+	b, err := os.ReadFile(caddyfile)
+	if err != nil {
+		t.Fatalf("caddy mounts Caddyfile %q: %v", caddyfile, err)
+	}
+	if !regexp.MustCompile(`(?m)^\s*reverse_proxy\s+app:8080\b`).Match(b) {
+		t.Errorf("%s has no `reverse_proxy app:8080`", caddyfile)
+	}
+
+	// The app trusts X-Forwarded-For from the proxy's fixed address, and
+	// only from there.
+	var shared bool
+	for name, n := range caddy.Networks {
+		if _, ok := app.Networks[name]; !ok {
+			continue
+		}
+		shared = true
+		if n == nil || n.Ipv4Address == "" {
+			t.Fatalf("caddy has no fixed ipv4_address on network %q", name)
+		}
+		if got := env(app, "TRUSTED_PROXIES"); got != n.Ipv4Address {
+			t.Errorf("app TRUSTED_PROXIES = %q; want caddy's address %q", got, n.Ipv4Address)
+		}
+		ip := net.ParseIP(n.Ipv4Address)
+		var inSubnet bool
+		for _, pool := range p.Networks[name].Ipam.Config {
+			if _, cidr, err := net.ParseCIDR(pool.Subnet); err == nil && cidr.Contains(ip) {
+				inSubnet = true
+			}
+		}
+		if !inSubnet {
+			t.Errorf("caddy address %s is not in network %q's subnet %+v", ip, name, p.Networks[name].Ipam.Config)
+		}
+		if _, ok := service(t, p, "mongo").Networks[name]; ok {
+			t.Errorf("mongo is on the proxy network %q", name)
+		}
+	}
+	if !shared {
+		t.Fatal("caddy and app share no network")
+	}
+
+	// Moving the proxy moves the trust with it.
+	e["LISTO_PROXY_SUBNET"] = "10.123.45.0/24"
+	e["LISTO_PROXY_IP"] = "10.123.45.7"
+	p = mustLoadCompose(t, "docker-compose.prod.yml", e, "https")
+	if got := env(service(t, p, "app"), "TRUSTED_PROXIES"); got != "10.123.45.7" {
+		t.Errorf("with LISTO_PROXY_IP=10.123.45.7, app TRUSTED_PROXIES = %q; want 10.123.45.7", got)
+	}
+}
+
+// secretKey matches environment variable names whose values are secrets or
+// may carry credentials.
+var secretKey = regexp.MustCompile(`(?i)(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE_KEY|CREDENTIAL|_URI|_URL|_DSN)`)
+
+// interpolation matches one ${...} expression, nested ones included (up to
+// two levels, enough for this file).
+var interpolation = regexp.MustCompile(`\$\{(?:[^{}]|\$\{[^{}]*\})*\}`)
+
+// requiredRef matches an expression with no default: ${NAME}, ${NAME?msg}
+// or ${NAME:?msg}. A default (:- or -) would be a literal secret.
+var requiredRef = regexp.MustCompile(`^\$\{[A-Za-z_][A-Za-z0-9_]*(:?\?[^}]*)?\}$`)
+
+// TestProdComposeNoLiteralSecrets reads the raw file, before interpolation,
+// and checks that every secret-looking environment value is only a
+// reference to a variable without a default.
+func TestProdComposeNoLiteralSecrets(t *testing.T) {
+	wd, _ := filepath.Abs(root)
+	model, err := loader.LoadModelWithContext(context.Background(), types.ConfigDetails{
+		WorkingDir:  wd,
+		ConfigFiles: []types.ConfigFile{{Filename: filepath.Join(wd, "docker-compose.prod.yml")}},
+		Environment: types.Mapping{},
+	}, func(o *loader.Options) {
+		o.SkipInterpolation = true
+		o.SkipValidation = true
+		o.SkipNormalization = true
+		o.SkipResolveEnvironment = true
+		o.SkipConsistencyCheck = true
+		o.SetProjectName("listo", true)
+	})
+	if err != nil {
+		t.Fatalf("load raw model: %v", err)
+	}
+	services, _ := model["services"].(map[string]any)
+	if len(services) == 0 {
+		t.Fatal("raw model has no services")
+	}
+	checked := map[string]bool{}
+	for name, raw := range services {
+		svc, _ := raw.(map[string]any)
+		if _, ok := svc["env_file"]; ok {
+			t.Errorf("%s: env_file hands every variable of the file to the container; pass each one explicitly", name)
+		}
+		for key, val := range rawEnvironment(t, svc["environment"]) {
+			if !secretKey.MatchString(key) || val == nil {
+				continue // nil: passed through from the environment, no value here
+			}
+			checked[name+"/"+key] = true
+			v := *val
+			refs := interpolation.FindAllString(v, -1)
+			for _, r := range refs {
+				if secretKey.MatchString(r) && !requiredRef.MatchString(r) {
+					t.Errorf("%s: %s uses %s, which has a default: a default secret is a literal secret", name, key, r)
+				}
+			}
+			rest := interpolation.ReplaceAllString(v, "")
+			if strings.Contains(key, "URI") || strings.Contains(key, "URL") || strings.Contains(key, "DSN") {
+				u, err := url.Parse(rest)
+				if err != nil {
+					t.Errorf("%s: %s = %q does not parse once variables are removed: %v", name, key, v, err)
+					continue
+				}
+				if u.User != nil && strings.Trim(u.User.String(), ":") != "" {
+					t.Errorf("%s: %s = %q has literal credentials %q", name, key, v, u.User.String())
+				}
+				continue
+			}
+			if rest != "" {
+				t.Errorf("%s: %s = %q has literal text %q; want only ${VAR:?...}", name, key, v, rest)
+			}
+		}
+	}
+	for _, want := range []string{"app/JWT_SECRET", "app/MONGODB_URI", "mongo/MONGO_INITDB_ROOT_PASSWORD"} {
+		if !checked[want] {
+			t.Errorf("%s was not checked (checked %v); the scan is not seeing the environment", want, slices.Sorted(maps.Keys(checked)))
+		}
+	}
+}
+
+// rawEnvironment turns a raw environment section (a mapping or a KEY=VALUE
+// list) into key -> value, nil meaning "no value: taken from the environment".
+func rawEnvironment(t *testing.T, raw any) map[string]*string {
+	t.Helper()
+	out := map[string]*string{}
+	switch e := raw.(type) {
+	case nil:
+	case map[string]any:
+		for k, v := range e {
+			if v == nil {
+				out[k] = nil
+				continue
+			}
+			s, ok := v.(string)
+			if !ok {
+				t.Errorf("environment %s: value %v is a %T, not a string", k, v, v)
+				continue
+			}
+			out[k] = &s
+		}
+	case []any:
+		for _, item := range e {
+			s, _ := item.(string)
+			k, v, ok := strings.Cut(s, "=")
+			if !ok {
+				out[k] = nil
+				continue
+			}
+			out[k] = &v
+		}
+	default:
+		t.Errorf("environment is a %T", raw)
+	}
+	return out
+}
+
+func TestDockerignore(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, ".dockerignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for l := range strings.Lines(string(b)) {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			lines = append(lines, strings.TrimSuffix(strings.TrimPrefix(l, "/"), "/"))
+		}
+	}
+	for _, want := range []string{".git", ".env", "data", "**/*.test", "**/*.out"} {
+		if !slices.Contains(lines, want) {
+			t.Errorf(".dockerignore does not exclude %s", want)
+		}
+	}
+}

@@ -1,0 +1,10 @@
+// Package dist embeds Listo's single-page app: plain HTML, CSS and
+// JavaScript modules served by the Go binary, with no build step.
+package dist
+
+import "embed"
+
+// Files holds index.html, 404.html and everything under assets/.
+//
+//go:embed index.html 404.html assets
+var Files embed.FS

@@ -1,0 +1,287 @@
+// Package store keeps Listo's users, sessions and todos in MongoDB through the
+// official driver. Without a MongoDB URI it starts an embedded FerretDB
+// (SQLite files under the data folder) in-process and talks to it with the
+// same code.
+//
+// The embedded engine loses concurrent updates to one document, so in
+// embedded mode every write goes through one mutex (the embedded database has
+// no other client); on MongoDB the same single-document conditional updates
+// are atomic by themselves.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
+
+	"listo/models"
+)
+
+// Options configures Open.
+type Options struct {
+	URI      string        // MongoDB URI; empty starts the embedded FerretDB
+	Database string        // database name
+	DataDir  string        // where the embedded FerretDB keeps its SQLite files
+	Timeout  time.Duration // bound on server selection and on each operation
+	Logger   *slog.Logger
+	// Observe, when set, is called after every database operation with its
+	// name and duration (for metrics).
+	Observe func(op string, d time.Duration, err error)
+}
+
+// Store is the MongoDB-backed storage of Listo.
+type Store struct {
+	client   *mongo.Client
+	db       *mongo.Database
+	users    *mongo.Collection
+	sessions *mongo.Collection
+	todos    *mongo.Collection
+	timeout  time.Duration
+	log      *slog.Logger
+	observe  func(op string, d time.Duration, err error)
+
+	writeMu *sync.Mutex // non-nil in embedded mode: serialises writes
+
+	stopEmbedded func()
+
+	indexesMu    sync.Mutex
+	indexesReady bool
+}
+
+// Open connects to MongoDB, or starts the embedded FerretDB and connects to
+// it. It does not fail when the database is unreachable: the driver
+// reconnects by itself, and Ready reports the state.
+func Open(ctx context.Context, o Options) (*Store, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 3 * time.Second
+	}
+	s := &Store{timeout: o.Timeout, log: o.Logger, observe: o.Observe}
+	uri := o.URI
+	if uri == "" {
+		var err error
+		uri, s.stopEmbedded, err = startEmbedded(o.DataDir, o.Logger)
+		if err != nil {
+			return nil, err
+		}
+		s.writeMu = &sync.Mutex{}
+	}
+	opts := options.Client().ApplyURI(uri).
+		SetServerSelectionTimeout(o.Timeout).
+		SetConnectTimeout(o.Timeout).
+		SetTimeout(o.Timeout).
+		SetAppName("listo")
+	client, err := mongo.Connect(opts)
+	if err != nil {
+		s.stop()
+		return nil, fmt.Errorf("db: connect: %w", err)
+	}
+	s.client = client
+	s.db = client.Database(o.Database)
+	s.users = s.db.Collection("users")
+	s.sessions = s.db.Collection("sessions")
+	s.todos = s.db.Collection("todos")
+	return s, nil
+}
+
+// startEmbedded runs FerretDB with its SQLite backend on a loopback port.
+func startEmbedded(dataDir string, log *slog.Logger) (uri string, stop func(), err error) {
+	dir, err := filepath.Abs(filepath.Join(dataDir, "db"))
+	if err != nil {
+		return "", nil, fmt.Errorf("db: data dir: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", nil, fmt.Errorf("db: data dir: %w", err)
+	}
+	// FerretDB logs whole documents below warn level, and every driver
+	// disconnect as a warning: only its errors reach Listo's log.
+	quiet := slog.New(minLevel{log.Handler(), slog.LevelError}).With("component", "ferretdb")
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + dir + "/",
+		Logger:    quiet,
+	})
+	if err != nil {
+		return "", nil, fmt.Errorf("db: embedded ferretdb: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = f.Run(ctx)
+	}()
+	return f.MongoDBURI(), func() { cancel(); <-done }, nil
+}
+
+// minLevel drops records below a level, whatever the wrapped handler allows.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+func (h minLevel) WithAttrs(a []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(a), h.min}
+}
+func (h minLevel) WithGroup(n string) slog.Handler { return minLevel{h.Handler.WithGroup(n), h.min} }
+
+// Embedded reports whether the store runs the embedded FerretDB.
+func (s *Store) Embedded() bool { return s.writeMu != nil }
+
+// Close disconnects the driver, then stops the embedded database (in that
+// order: FerretDB waits for open connections).
+func (s *Store) Close(ctx context.Context) error {
+	err := s.client.Disconnect(ctx)
+	s.stop()
+	return err
+}
+
+func (s *Store) stop() {
+	if s.stopEmbedded != nil {
+		s.stopEmbedded()
+		s.stopEmbedded = nil
+	}
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.op(ctx, "ping", func(ctx context.Context) error {
+		return s.client.Ping(ctx, nil)
+	})
+}
+
+// Ready reports whether the database answers and the indexes exist; it
+// creates them when they do not yet (after a start with the database down).
+func (s *Store) Ready(ctx context.Context) error {
+	if err := s.Ping(ctx); err != nil {
+		return err
+	}
+	return s.EnsureIndexes(ctx)
+}
+
+// EnsureIndexes creates the collections' indexes. It is idempotent, and
+// remembers success so later calls cost nothing.
+func (s *Store) EnsureIndexes(ctx context.Context) error {
+	s.indexesMu.Lock()
+	defer s.indexesMu.Unlock()
+	if s.indexesReady {
+		return nil
+	}
+	specs := []struct {
+		coll    *mongo.Collection
+		indexes []mongo.IndexModel
+	}{
+		{s.users, []mongo.IndexModel{
+			{Keys: bson.D{{Key: "email", Value: 1}}, Options: options.Index().SetUnique(true).SetName("email_unique")},
+			{Keys: bson.D{{Key: "role", Value: 1}}, Options: options.Index().SetName("role")},
+		}},
+		{s.sessions, []mongo.IndexModel{
+			{Keys: bson.D{{Key: "user_id", Value: 1}}, Options: options.Index().SetName("user_id")},
+			{Keys: bson.D{{Key: "refresh_hash", Value: 1}}, Options: options.Index().SetName("refresh_hash")},
+			{Keys: bson.D{{Key: "expires_at", Value: 1}}, Options: options.Index().SetName("expires_at")},
+		}},
+		{s.todos, todoIndexes()},
+	}
+	for _, spec := range specs {
+		err := s.write(ctx, "create_indexes", func(ctx context.Context) error {
+			_, err := spec.coll.Indexes().CreateMany(ctx, spec.indexes)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("db: indexes of %s: %w", spec.coll.Name(), err)
+		}
+	}
+	s.indexesReady = true
+	return nil
+}
+
+// op runs one read operation with the store's timeout, observes it and maps
+// driver errors to model errors.
+func (s *Store) op(ctx context.Context, name string, f func(ctx context.Context) error) error {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	err := mapErr(f(ctx))
+	if s.observe != nil {
+		s.observe(name, time.Since(start), err)
+	}
+	return err
+}
+
+// write is op for writes: in embedded mode it holds the write lock, so a
+// conditional update is atomic against every other write.
+func (s *Store) write(ctx context.Context, name string, f func(ctx context.Context) error) error {
+	if s.writeMu != nil {
+		s.writeMu.Lock()
+		defer s.writeMu.Unlock()
+	}
+	return s.op(ctx, name, f)
+}
+
+// mapErr turns driver errors into model errors, keeping the driver error in
+// the chain for the log.
+func mapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return fmt.Errorf("db: %w", models.ErrNotFound)
+	case mongo.IsDuplicateKeyError(err), isEmbeddedUpdateDuplicate(err):
+		return fmt.Errorf("db: %w: %w", models.ErrConflict, err)
+	case unavailable(err):
+		return fmt.Errorf("db: %w: %w", models.ErrUnavailable, err)
+	}
+	return fmt.Errorf("db: %w", err)
+}
+
+func unavailable(err error) bool {
+	var sel topology.ServerSelectionError
+	return mongo.IsTimeout(err) || mongo.IsNetworkError(err) ||
+		errors.As(err, &sel) ||
+		errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, mongo.ErrClientDisconnected) ||
+		errors.Is(err, topology.ErrTopologyClosed)
+}
+
+// isEmbeddedUpdateDuplicate recognises FerretDB v1's answer to an update that
+// breaks a unique index: InternalError (code 1) instead of 11000.
+func isEmbeddedUpdateDuplicate(err error) bool {
+	var se mongo.ServerError
+	if !errors.As(err, &se) || !se.HasErrorCode(1) {
+		return false
+	}
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "unique") || strings.Contains(msg, "duplicate")
+}
+
+// newID returns a new document id as the hex string the API uses.
+func newID() string { return bson.NewObjectID().Hex() }
+
+// parseID turns an API id into an ObjectID; a malformed id is simply not
+// found, so probing ids reveals nothing.
+func parseID(id string) (bson.ObjectID, error) {
+	oid, err := bson.ObjectIDFromHex(id)
+	if err != nil {
+		return bson.ObjectID{}, fmt.Errorf("db: %w", models.ErrNotFound)
+	}
+	return oid, nil
+}
+
+func isNotFound(err error) bool { return errors.Is(err, models.ErrNotFound) }
