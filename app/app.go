@@ -230,6 +230,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
+// Store is the server's store, for tests that check what is stored.
+func (s *Server) Store() *store.Store { return s.store }
+
 // Done is closed with the serve error when the server stops serving.
 func (s *Server) Done() <-chan error { return s.done }
 
@@ -350,3 +353,6 @@ func healthcheck(ctx context.Context, getenv func(string) string) error {
 	}
 	return nil
 }
+
+// Build is the hash that versions the SPA's asset URLs.
+func (a *App) Build() string { return a.static.Build() }

@@ -42,7 +42,7 @@ func createAdmin(ctx context.Context, args []string, getenv func(string) string,
 		return err
 	}
 	if err := auth.NewPasswordPolicy().Check(password); err != nil {
-		return fmt.Errorf("create-admin: the password %w", err)
+		return fmt.Errorf("create-admin: %w", err)
 	}
 	log := NewLogger(cfg, stderr)
 	st, err := store.Open(ctx, store.Options{URI: cfg.MongoURI, Database: cfg.MongoDB, DataDir: cfg.DataDir, Timeout: cfg.DBTimeout, Logger: log})

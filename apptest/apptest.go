@@ -126,8 +126,17 @@ func dropDatabase(uri, db string) {
 	_ = c.Database(db).Drop(ctx)
 }
 
-// Start runs Listo for the test and stops it when the test ends.
+// Start runs Listo for the test, waits until /readyz answers 200, and stops
+// it when the test ends.
 func Start(t testing.TB, o Options) *Server {
+	t.Helper()
+	s := StartUnready(t, o)
+	s.waitReady()
+	return s
+}
+
+// StartUnready is Start without waiting for the database.
+func StartUnready(t testing.TB, o Options) *Server {
 	t.Helper()
 	dir := o.DataDir
 	if dir == "" {
@@ -154,7 +163,6 @@ func Start(t testing.TB, o Options) *Server {
 	if !o.KeepRunning {
 		t.Cleanup(func() { srv.Stop() })
 	}
-	srv.waitReady()
 	return srv
 }
 
@@ -180,7 +188,7 @@ func (s *Server) waitReady() {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	s.t.Fatalf("server at %s not ready after 10s", s.URL())
+	s.t.Fatalf("server at %s not ready after 10s: %s", s.URL(), s.Logs.String())
 }
 
 // Response is a finished HTTP exchange.

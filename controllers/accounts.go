@@ -174,10 +174,14 @@ func (h *Accounts) Login(c *gin.Context) error {
 	}
 	ctx := c.Request.Context()
 	email := NormalizeEmail(req.Email)
-	if blocked, wait := h.Failures.Blocked(email); blocked {
+	// Begin counts attempts still in flight, so a burst of concurrent
+	// guesses cannot all slip past the lock before the first one fails.
+	attempt, allowed, wait := h.Failures.Begin(email)
+	if !allowed {
 		emit(h.Events.RateLimited)
 		return middleware.TooManyRequests(wait)
 	}
+	defer attempt.End() // an error (database down, bcrypt busy) counts as neither
 	u, err := h.Store.UserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, models.ErrNotFound) {
 		return err
@@ -187,10 +191,10 @@ func (h *Accounts) Login(c *gin.Context) error {
 		return busyOr(err)
 	}
 	if !ok {
-		h.Failures.Fail(email)
+		attempt.Fail()
 		return loginFailed()
 	}
-	h.Failures.Reset(email)
+	attempt.Succeed()
 	if u.Disabled {
 		return problem.New(http.StatusForbidden, "This account is disabled.")
 	}

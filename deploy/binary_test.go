@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -43,6 +44,25 @@ func TestImageBinary(t *testing.T) {
 		}
 		if !strings.Contains(string(out), "test") {
 			t.Errorf("listo version = %q; want the stamped version \"test\"", out)
+		}
+	})
+
+	t.Run("prod compose passes every setting", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, bin, "--help").CombinedOutput()
+		if err != nil {
+			t.Fatalf("listo --help: %v\n%s", err, out)
+		}
+		settings := helpVariable.FindAllStringSubmatch(string(out), -1)
+		if len(settings) < 5 {
+			t.Fatalf("found %d variables in listo --help; the format changed?\n%s", len(settings), out)
+		}
+		app := service(t, mustLoadCompose(t, "docker-compose.prod.yml", prodEnv(t)), "app")
+		for _, m := range settings {
+			if _, ok := app.Environment[m[1]]; !ok {
+				t.Errorf("docker-compose.prod.yml: app does not set or pass through %s (from listo --help)", m[1])
+			}
 		}
 	})
 
@@ -132,6 +152,9 @@ func TestImageBinary(t *testing.T) {
 		}
 	})
 }
+
+// helpVariable matches a variable line of `listo --help`.
+var helpVariable = regexp.MustCompile(`(?m)^\s+([A-Z][A-Z0-9_]+)\s`)
 
 // buildLikeDockerfile runs the Dockerfile's `go build` command from the
 // repository root, with VERSION=test and the output in a temporary folder.

@@ -15,9 +15,10 @@ import (
 // RateLimit refuses a client IP over its budget with 429 and Retry-After.
 // The IP is gin's ClientIP, which believes X-Forwarded-For only from the
 // configured trusted proxies, so a spoofed header cannot dodge the limit.
+// IPv6 clients are keyed by their /64, which one client usually holds whole.
 func RateLimit(l *ratelimit.Keyed, onReject func()) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if ok, wait := l.Allow(c.ClientIP()); !ok {
+		if ok, wait := l.Allow(ratelimit.IPKey(c.ClientIP())); !ok {
 			if onReject != nil {
 				onReject()
 			}

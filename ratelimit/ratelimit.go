@@ -100,9 +100,9 @@ func (k *Keyed) Allow(key string) (ok bool, retryAfter time.Duration) {
 	defer k.mu.Unlock()
 	now := k.now() // read under the lock, so the buckets see time in order
 	if k.sweep.due(len(k.buckets), now) {
-		for key, b := range k.buckets {
+		for idle, b := range k.buckets {
 			if b.TokensAt(now) >= float64(k.burst) {
-				delete(k.buckets, key) // a full bucket is the same as a new one
+				delete(k.buckets, idle) // a full bucket is the same as a new one
 			}
 		}
 		k.sweep.swept(len(k.buckets), now)
@@ -115,12 +115,24 @@ func (k *Keyed) Allow(key string) (ok bool, retryAfter time.Duration) {
 	if b.AllowN(now, 1) {
 		return true, 0
 	}
-	missing := 1 - b.TokensAt(now)
-	wait := ceilSeconds(time.Duration(missing / float64(k.limit) * float64(time.Second)))
-	for b.TokensAt(now.Add(wait)) < 1 { // guard against float rounding
-		wait += time.Second
+	// The whole seconds until the next token, checked against the bucket
+	// itself so that float rounding can neither make the client wait a
+	// second too long nor come back a moment too early.
+	retryAfter = ceilSeconds(k.untilToken(b, now))
+	for retryAfter > time.Second && k.untilToken(b, now.Add(retryAfter-time.Second)) == 0 {
+		retryAfter -= time.Second
 	}
-	return false, wait
+	for k.untilToken(b, now.Add(retryAfter)) > 0 {
+		retryAfter += time.Second
+	}
+	return false, retryAfter
+}
+
+// untilToken is how long from t until b holds a token, computed as
+// rate.Limiter.AllowN decides (a shortfall under 1ns counts as none).
+func (k *Keyed) untilToken(b *rate.Limiter, t time.Time) time.Duration {
+	missing := 1 - b.TokensAt(t)
+	return max(0, time.Duration(missing/float64(k.limit)*float64(time.Second)))
 }
 
 // Failures locks a key (an email) out after max failures within window, for

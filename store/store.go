@@ -201,7 +201,11 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 	}
 	for _, spec := range specs {
 		err := s.write(ctx, "create_indexes", func(ctx context.Context) error {
-			_, err := spec.coll.Indexes().CreateMany(ctx, spec.indexes)
+			missing, err := missingIndexes(ctx, spec.coll, spec.indexes)
+			if err != nil || len(missing) == 0 {
+				return err
+			}
+			_, err = spec.coll.Indexes().CreateMany(ctx, missing)
 			return err
 		})
 		if err != nil {
@@ -210,6 +214,49 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 	}
 	s.indexesReady = true
 	return nil
+}
+
+// missingIndexes lists the wanted indexes whose names do not exist yet.
+// (FerretDB v1 fails createIndexes on a restart when the indexes exist, so
+// only what is missing is created.)
+func missingIndexes(ctx context.Context, c *mongo.Collection, want []mongo.IndexModel) ([]mongo.IndexModel, error) {
+	cur, err := c.Indexes().List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var have []struct {
+		Name string `bson:"name"`
+	}
+	if err := cur.All(ctx, &have); err != nil {
+		return nil, err
+	}
+	exists := map[string]bool{}
+	for _, h := range have {
+		exists[h.Name] = true
+	}
+	var missing []mongo.IndexModel
+	for _, m := range want {
+		if name := indexName(m); name == "" || !exists[name] {
+			missing = append(missing, m)
+		}
+	}
+	return missing, nil
+}
+
+func indexName(m mongo.IndexModel) string {
+	if m.Options == nil {
+		return ""
+	}
+	var o options.IndexOptions
+	for _, set := range m.Options.List() {
+		if err := set(&o); err != nil {
+			return ""
+		}
+	}
+	if o.Name == nil {
+		return ""
+	}
+	return *o.Name
 }
 
 // op runs one read operation with the store's timeout, observes it and maps

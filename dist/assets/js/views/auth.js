@@ -1,0 +1,143 @@
+// Log in (#/login, form #login-form) and sign up (#/signup, form
+// #signup-form). Both send a device name, prefilled from the browser and
+// editable; sign-up logs in right after the account is created.
+
+import { login, register } from '../api.js';
+import { h } from '../dom.js';
+import { icon, logo } from '../icons.js';
+import { field, formValues, showFormErrors, withBusy } from '../forms.js';
+import { defaultDeviceName } from '../format.js';
+
+function authLayout({ id, title, lead, notice, form, footer }) {
+  return h(
+    'section',
+    { class: 'auth', id, 'aria-labelledby': `${id}-title` },
+    h(
+      'div',
+      { class: 'auth-card card' },
+      h('div', { class: 'auth-brand' }, logo({ size: 40 }), h('span', { class: 'auth-brand-name' }, 'Listo')),
+      h('h1', { id: `${id}-title`, class: 'auth-title', tabindex: '-1' }, title),
+      lead ? h('p', { class: 'auth-lead' }, lead) : null,
+      notice ? h('div', { class: 'notice', role: 'status' }, icon('info', { size: 18 }), h('p', {}, notice)) : null,
+      form,
+      h('p', { class: 'auth-switch' }, footer),
+    ),
+  );
+}
+
+function deviceField(prefix) {
+  return field({
+    id: `${prefix}-device`,
+    name: 'device',
+    label: 'Device name',
+    autocomplete: 'off',
+    value: defaultDeviceName(),
+    maxlength: 100,
+    hint: 'Shown in your list of devices, so you can tell your sessions apart.',
+  });
+}
+
+/** Mounts the login screen. */
+export function mountLogin(root, ctx) {
+  const notice = ctx.takeNotice();
+  const form = h(
+    'form',
+    { id: 'login-form', class: 'form', novalidate: true, 'aria-labelledby': 'login-title' },
+    field({ id: 'login-email', name: 'email', label: 'Email', type: 'email', autocomplete: 'email', required: true, inputmode: 'email' }),
+    field({ id: 'login-password', name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password', required: true, reveal: true }),
+    deviceField('login'),
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'button primary block' }, 'Log in')),
+  );
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const v = formValues(form);
+    await withBusy(form, 'Logging in…', async () => {
+      try {
+        const user = await login({ email: v.email.trim(), password: v.password, device: v.device.trim() });
+        ctx.signIn(user);
+      } catch (err) {
+        showFormErrors(form, err);
+      }
+    });
+  });
+
+  root.append(
+    authLayout({
+      id: 'login',
+      title: 'Log in',
+      lead: 'Welcome back. Your todos are waiting.',
+      notice,
+      form,
+      footer: ['New to Listo? ', h('a', { href: '#/signup', id: 'to-signup' }, 'Create an account')],
+    }),
+  );
+
+  return {
+    focus() {
+      const email = form.elements.namedItem('email');
+      if (email) email.focus();
+    },
+  };
+}
+
+/** Mounts the sign-up screen. */
+export function mountSignup(root, ctx) {
+  const form = h(
+    'form',
+    { id: 'signup-form', class: 'form', novalidate: true, 'aria-labelledby': 'signup-title' },
+    field({ id: 'signup-name', name: 'name', label: 'Name', autocomplete: 'name', optional: true, maxlength: 200 }),
+    field({ id: 'signup-email', name: 'email', label: 'Email', type: 'email', autocomplete: 'email', required: true, inputmode: 'email' }),
+    field({
+      id: 'signup-password',
+      name: 'password',
+      label: 'Password',
+      type: 'password',
+      autocomplete: 'new-password',
+      required: true,
+      reveal: true,
+      hint: 'At least 8 characters. Common passwords are not accepted.',
+    }),
+    deviceField('signup'),
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'button primary block' }, 'Create account')),
+  );
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const v = formValues(form);
+    const email = v.email.trim();
+    await withBusy(form, 'Creating your account…', async () => {
+      try {
+        await register({ email, password: v.password, name: v.name.trim() });
+      } catch (err) {
+        // A duplicate email (409) belongs next to the email field.
+        showFormErrors(form, err, { fallbackField: 'email', fallbackStatuses: [409] });
+        return;
+      }
+      try {
+        const user = await login({ email, password: v.password, device: v.device.trim() });
+        ctx.signIn(user);
+      } catch (err) {
+        ctx.setNotice('Your account was created. Please log in.');
+        ctx.navigate('#/login');
+      }
+    });
+  });
+
+  root.append(
+    authLayout({
+      id: 'signup',
+      title: 'Create your account',
+      lead: 'Lists that follow you to every device.',
+      form,
+      footer: ['Already have an account? ', h('a', { href: '#/login', id: 'to-login' }, 'Log in')],
+    }),
+  );
+
+  return {
+    focus() {
+      const name = form.elements.namedItem('name');
+      if (name) name.focus();
+    },
+  };
+}
