@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -194,4 +196,23 @@ func TestCreateAdmin(t *testing.T) {
 	if me.Role != models.RoleAdmin {
 		t.Errorf("role = %q; want admin", me.Role)
 	}
+}
+
+func TestDevelopmentSecretIsGeneratedAndKept(t *testing.T) {
+	dir := t.TempDir()
+	srv := apptest.Start(t, apptest.Options{DataDir: dir, Env: map[string]string{"JWT_SECRET": ""}, KeepRunning: true})
+	u := srv.NewUser(t)
+	srv.Stop()
+	info, err := os.Stat(filepath.Join(dir, "jwt-secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("jwt-secret mode = %v; want 0600", info.Mode().Perm())
+	}
+	// The token issued before the restart is still valid after it.
+	srv2 := apptest.Start(t, apptest.Options{DataDir: dir, Env: map[string]string{"JWT_SECRET": ""}})
+	c := srv2.Client()
+	c.Token = u.Token
+	c.Do("GET", "/user", nil).Expect(t, http.StatusOK)
 }
