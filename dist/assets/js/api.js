@@ -177,15 +177,35 @@ async function sessionEnded(res) {
   return res ? toError(res, { unauthenticated: true }) : new ApiError(401, { title: 'Unauthorized', detail: 'Your session has ended.' }, { unauthenticated: true });
 }
 
+// Runs fn while holding a lock shared by every tab of this origin, where the
+// browser has the Web Locks API (secure contexts: HTTPS or localhost).
+function withRefreshLock(fn) {
+  if (typeof navigator !== 'undefined' && navigator.locks && navigator.locks.request) {
+    return navigator.locks.request('listo-refresh', fn);
+  }
+  return fn();
+}
+
 /**
  * Refreshes the session with the listo_refresh cookie. Resolves true when a
  * new access token was issued, false when the session is gone; rejects with
  * an ApiError when the server could not be asked (network, 429, 5xx).
  * Concurrent callers share one request.
+ *
+ * Tabs share the cookies, and the server treats a refresh token presented
+ * twice as stolen (it revokes the session). So refreshes are serialised
+ * across tabs, and a tab skips its own when the listo_csrf cookie (new on
+ * every refresh) changed since its failed request was sent: another tab has
+ * already refreshed, and a retry is enough.
  */
-export function refreshSession() {
+export function refreshSession(csrfWhenSent) {
   if (!refreshing) {
-    refreshing = (async () => {
+    refreshing = withRefreshLock(async () => {
+      const now = readCookie(CSRF_COOKIE);
+      if (csrfWhenSent !== undefined && now && now !== csrfWhenSent) {
+        generation += 1;
+        return true;
+      }
       const res = await send('POST', '/refresh', { body: {} });
       if (res.ok) {
         const data = await parseBody(res);
@@ -196,7 +216,7 @@ export function refreshSession() {
       }
       if (REFRESH_REJECTED.has(res.status)) return false;
       throw await toError(res);
-    })().finally(() => {
+    }).finally(() => {
       refreshing = null;
     });
   }
@@ -211,12 +231,13 @@ export function refreshSession() {
 export async function request(method, path, { body, query, headers, auth = true } = {}) {
   const url = buildURL(path, query);
   const sentAt = generation;
+  const csrfWhenSent = readCookie(CSRF_COOKIE);
   let res = await send(method, url, { body, headers });
   if (res.status === 401 && auth) {
     // If another request refreshed the session while this one was in
     // flight, the retry alone is enough.
     if (sentAt === generation) {
-      const refreshed = await refreshSession();
+      const refreshed = await refreshSession(csrfWhenSent);
       if (!refreshed) throw await sessionEnded(res);
     }
     res = await send(method, url, { body, headers });

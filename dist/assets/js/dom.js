@@ -62,12 +62,6 @@ export function clear(el) {
   return el;
 }
 
-/** A URL for a file under dist/assets/, resolved against this module (so it
- * keeps the server's content-hashed prefix). */
-export function assetURL(path) {
-  return new URL(`../${path}`, import.meta.url).href;
-}
-
 /** A centred loading indicator. */
 export function loadingBlock(text = 'Loading…') {
   return h('div', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), h('span', {}, text));

@@ -70,13 +70,8 @@ function formErrorBox(form) {
 
 /** Removes every error shown on form. */
 export function clearFormErrors(form) {
+  for (const control of form.querySelectorAll('[aria-invalid="true"]')) clearFieldError(control);
   for (const el of form.querySelectorAll('.field-error')) el.remove();
-  for (const control of form.querySelectorAll('[aria-invalid="true"]')) {
-    control.removeAttribute('aria-invalid');
-    const ids = (control.getAttribute('aria-describedby') || '').split(/\s+/).filter((t) => t && !t.endsWith('-error'));
-    if (ids.length) control.setAttribute('aria-describedby', ids.join(' '));
-    else control.removeAttribute('aria-describedby');
-  }
   const box = form.querySelector(':scope > .form-error');
   if (box) {
     box.hidden = true;
@@ -104,8 +99,28 @@ function findControl(form, name) {
   return control;
 }
 
+// The text of the control's <label>, without "(optional)".
+function labelText(control) {
+  if (!control.id || !control.form) return '';
+  const label = control.form.querySelector(`label[for="${CSS.escape(control.id)}"]`);
+  if (!label) return '';
+  const first = label.firstChild;
+  return (first && first.nodeType === Node.TEXT_NODE ? first.data : label.textContent).trim();
+}
+
+// The API's field messages complete a sentence about the field ("must be at
+// least 8 characters"); start them with the field's label.
+function sentence(control, message) {
+  const text = String(message || '').trim();
+  if (!/^[a-z]/.test(text)) return text;
+  const name = labelText(control);
+  const full = name ? `${name} ${text}` : text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?]$/.test(full) ? full : `${full}.`;
+}
+
 /** Shows message under control and marks it invalid. */
 export function setFieldError(control, message) {
+  message = sentence(control, message);
   const wrap = control.closest('.field') || control.parentElement;
   const id = `${control.id || control.name}-error`;
   let p = wrap.querySelector(':scope > .field-error');
@@ -118,6 +133,18 @@ export function setFieldError(control, message) {
   control.setAttribute('aria-invalid', 'true');
   const ids = (control.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean);
   if (!ids.includes(id)) control.setAttribute('aria-describedby', [...ids, id].join(' '));
+  // The message goes away once the user changes the value.
+  control.addEventListener('input', () => clearFieldError(control), { once: true });
+}
+
+function clearFieldError(control) {
+  const wrap = control.closest('.field') || control.parentElement;
+  const p = wrap && wrap.querySelector(':scope > .field-error');
+  if (p) p.remove();
+  control.removeAttribute('aria-invalid');
+  const ids = (control.getAttribute('aria-describedby') || '').split(/\s+/).filter((t) => t && !t.endsWith('-error'));
+  if (ids.length) control.setAttribute('aria-describedby', ids.join(' '));
+  else control.removeAttribute('aria-describedby');
 }
 
 /**

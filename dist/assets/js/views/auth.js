@@ -86,7 +86,7 @@ export function mountSignup(root, ctx) {
   const form = h(
     'form',
     { id: 'signup-form', class: 'form', novalidate: true, 'aria-labelledby': 'signup-title' },
-    field({ id: 'signup-name', name: 'name', label: 'Name', autocomplete: 'name', optional: true, maxlength: 200 }),
+    field({ id: 'signup-name', name: 'name', label: 'Name', autocomplete: 'name', optional: true, maxlength: 100 }),
     field({ id: 'signup-email', name: 'email', label: 'Email', type: 'email', autocomplete: 'email', required: true, inputmode: 'email' }),
     field({
       id: 'signup-password',
