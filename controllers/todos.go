@@ -1,17 +1,321 @@
 package controllers
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/gin-gonic/gin"
+
+	"listo/middleware"
+	"listo/models"
+	"listo/problem"
 	"listo/schemas"
 )
 
-// TodoStore is the storage the todo handlers need.
-type TodoStore interface{}
+// TodoStore is the storage the todo handlers need. Every method is scoped
+// to one user: another user's todo is models.ErrNotFound, like an unknown
+// one. ifMatch nil means no If-Match condition; otherwise the todo's
+// version must be one of ifMatch (models.ErrPreconditionFailed).
+type TodoStore interface {
+	CreateTodo(ctx context.Context, t models.Todo, last bool) (models.Todo, error)
+	TodoByID(ctx context.Context, userID, id string) (models.Todo, error)
+	ListTodos(ctx context.Context, userID string, q models.TodoQuery) (models.Page[models.Todo], error)
+	UpdateTodo(ctx context.Context, userID, id string, p models.TodoPatch, ifMatch []int, now time.Time) (models.Todo, error)
+	DeleteTodo(ctx context.Context, userID, id string, ifMatch []int) error
+	SetAllTodosCompleted(ctx context.Context, userID string, completed bool, now time.Time) (int, error)
+	DeleteCompletedTodos(ctx context.Context, userID string) (int, error)
+}
 
 // Todos handles /todos.
 type Todos struct {
 	Store    TodoStore
 	Validate *schemas.Validator
 	Now      func() time.Time
+}
+
+// Sorts GET /todos accepts.
+var todoSorts = []string{"order", "-created_at", "due"}
+
+type todoCreateRequest struct {
+	Title     string   `json:"title"`
+	Notes     string   `json:"notes"`
+	Completed bool     `json:"completed"`
+	Order     *float64 `json:"order"`
+	Due       *string  `json:"due"`
+}
+
+type todoPatchRequest struct {
+	Title     *string     `json:"title"`
+	Notes     *string     `json:"notes"`
+	Completed *bool       `json:"completed"`
+	Order     *float64    `json:"order"`
+	Due       optionalDue `json:"due"`
+}
+
+// optionalDue tells an absent "due" (Set false) from "due": null (Set
+// true, Value nil).
+type optionalDue struct {
+	Set   bool
+	Value *string
+}
+
+func (o *optionalDue) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	return json.Unmarshal(b, &o.Value)
+}
+
+type todosPatchAllRequest struct {
+	Completed bool `json:"completed"`
+}
+
+// parseDue turns a validated date-time into a time; the schema's format
+// check is looser than Go's parser in corners (a leap second), which are
+// reported on the field too.
+func parseDue(s *string) (*time.Time, error) {
+	if s == nil {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, strings.ToUpper(*s))
+	if err != nil {
+		return nil, problem.Field("/due", "must be a date and time like 2026-12-31T17:00:00Z")
+	}
+	return &t, nil
+}
+
+// etag is the entity tag of a todo at version v: its version, quoted.
+func etag(v int) string { return `"` + strconv.Itoa(v) + `"` }
+
+// ifMatch reads If-Match (RFC 9110, 13.1.1) as the versions it accepts:
+// nil when the header is absent or exactly "*" (no condition; an unknown
+// todo is still 404). Otherwise the versions named by its strong entity
+// tags, comma-separated; a weak tag (W/"3") never matches under the strong
+// comparison If-Match uses, and a tag Listo never issues or a malformed
+// header names no version: the condition fails, so the request is 412 (404
+// when the todo does not exist) and nothing changes.
+func ifMatch(r *http.Request) []int {
+	lines := r.Header.Values("If-Match")
+	if len(lines) == 0 {
+		return nil
+	}
+	if len(lines) == 1 && strings.TrimSpace(lines[0]) == "*" {
+		return nil
+	}
+	versions := []int{}
+	for _, line := range lines {
+		for tag := range strings.SplitSeq(line, ",") {
+			tag = strings.TrimSpace(tag)
+			if len(tag) < 3 || tag[0] != '"' || tag[len(tag)-1] != '"' || !allDigits(tag[1:len(tag)-1]) {
+				continue
+			}
+			if v, err := strconv.Atoi(tag[1 : len(tag)-1]); err == nil && v > 0 {
+				versions = append(versions, v)
+			}
+		}
+	}
+	return versions
+}
+
+func allDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// todoQuery reads and checks the query of GET /todos; every invalid
+// parameter is reported at once, named by its bare name.
+func todoQuery(c *gin.Context) (models.TodoQuery, error) {
+	var q models.TodoQuery
+	var errs []problem.FieldError
+	page, perPage, err := PageParams(c)
+	if err != nil {
+		var p *problem.Problem
+		if !errors.As(err, &p) {
+			return q, err
+		}
+		errs = append(errs, p.Errors...)
+	}
+	q.Page, q.PerPage = page, perPage
+	if v, ok := c.GetQuery("completed"); ok {
+		switch v {
+		case "true", "false":
+			b := v == "true"
+			q.Completed = &b
+		default:
+			errs = append(errs, problem.FieldError{Field: "completed", Message: "must be true or false"})
+		}
+	}
+	q.Q = strings.TrimSpace(c.Query("q"))
+	if utf8.RuneCountInString(q.Q) > 200 {
+		errs = append(errs, problem.FieldError{Field: "q", Message: "must be at most 200 characters"})
+	}
+	if v, ok := c.GetQuery("due_before"); ok {
+		t, err := parseDateOrTime(v)
+		if err != nil {
+			errs = append(errs, problem.FieldError{Field: "due_before", Message: "must be a date like 2026-12-31 or a date and time like 2026-12-31T17:00:00Z"})
+		} else {
+			q.DueBefore = &t
+		}
+	}
+	q.Sort = "order"
+	if v, ok := c.GetQuery("sort"); ok {
+		if !slices.Contains(todoSorts, v) {
+			errs = append(errs, problem.FieldError{Field: "sort", Message: "must be one of order, -created_at, due"})
+		}
+		q.Sort = v
+	}
+	if len(errs) > 0 {
+		return q, problem.Validation("The query has invalid parameters.", errs...)
+	}
+	return q, nil
+}
+
+// parseDateOrTime reads an RFC 3339 date-time, or a date (midnight UTC).
+func parseDateOrTime(s string) (time.Time, error) {
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.RFC3339Nano, strings.ToUpper(s))
+}
+
+func sendTodo(c *gin.Context, status int, t models.Todo) {
+	c.Header("ETag", etag(t.Version))
+	c.Header("Cache-Control", "no-store")
+	c.JSON(status, t)
+}
+
+// List handles GET /todos: one page of the caller's todos, filtered by
+// completed, q (plain text in title or notes, any case) and due_before,
+// sorted by order (default), -created_at or due (todos without due last).
+func (h *Todos) List(c *gin.Context) error {
+	q, err := todoQuery(c)
+	if err != nil {
+		return err
+	}
+	page, err := h.Store.ListTodos(c.Request.Context(), middleware.PrincipalFrom(c).User.ID, q)
+	if err != nil {
+		return err
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, page)
+	return nil
+}
+
+// Create handles POST /todos: 201 with Location and ETag. A missing order
+// puts the todo after the caller's others.
+func (h *Todos) Create(c *gin.Context) error {
+	var req todoCreateRequest
+	if err := bind(c, h.Validate, "todo_create", &req); err != nil {
+		return err
+	}
+	due, err := parseDue(req.Due)
+	if err != nil {
+		return err
+	}
+	t := models.Todo{
+		UserID: middleware.PrincipalFrom(c).User.ID, Title: strings.TrimSpace(req.Title), Notes: req.Notes,
+		Completed: req.Completed, Due: due, CreatedAt: h.Now(),
+	}
+	if req.Order != nil {
+		t.Order = *req.Order
+	}
+	t, err = h.Store.CreateTodo(c.Request.Context(), t, req.Order == nil)
+	if err != nil {
+		return err
+	}
+	c.Header("Location", "/todos/"+t.ID)
+	sendTodo(c, http.StatusCreated, t)
+	return nil
+}
+
+// Get handles GET /todos/{id}: 200 with ETag; an unknown, malformed or
+// another user's id is 404, all with the same body.
+func (h *Todos) Get(c *gin.Context) error {
+	t, err := h.Store.TodoByID(c.Request.Context(), middleware.PrincipalFrom(c).User.ID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	sendTodo(c, http.StatusOK, t)
+	return nil
+}
+
+// Update handles PATCH /todos/{id}: 200 with the todo and its new ETag, or
+// 412 when If-Match names another version (see ifMatch); the check and the
+// write are one conditional update.
+func (h *Todos) Update(c *gin.Context) error {
+	var req todoPatchRequest
+	if err := bind(c, h.Validate, "todo_patch", &req); err != nil {
+		return err
+	}
+	p := models.TodoPatch{Notes: req.Notes, Completed: req.Completed, Order: req.Order}
+	if req.Title != nil {
+		title := strings.TrimSpace(*req.Title)
+		p.Title = &title
+	}
+	if req.Due.Set {
+		due, err := parseDue(req.Due.Value)
+		if err != nil {
+			return err
+		}
+		p.Due, p.SetDue = due, true
+	}
+	t, err := h.Store.UpdateTodo(c.Request.Context(), middleware.PrincipalFrom(c).User.ID, c.Param("id"), p, ifMatch(c.Request), h.Now())
+	if err != nil {
+		return err
+	}
+	sendTodo(c, http.StatusOK, t)
+	return nil
+}
+
+// Delete handles DELETE /todos/{id}: 204, honouring If-Match as Update does.
+func (h *Todos) Delete(c *gin.Context) error {
+	err := h.Store.DeleteTodo(c.Request.Context(), middleware.PrincipalFrom(c).User.ID, c.Param("id"), ifMatch(c.Request))
+	if err != nil {
+		return err
+	}
+	c.Status(http.StatusNoContent)
+	return nil
+}
+
+// SetAllCompleted handles PATCH /todos {completed}: marks all the caller's
+// todos ("toggle all") and answers {updated: n}, n counting the todos that
+// changed.
+func (h *Todos) SetAllCompleted(c *gin.Context) error {
+	var req todosPatchAllRequest
+	if err := bind(c, h.Validate, "todos_patch_all", &req); err != nil {
+		return err
+	}
+	n, err := h.Store.SetAllTodosCompleted(c.Request.Context(), middleware.PrincipalFrom(c).User.ID, req.Completed, h.Now())
+	if err != nil {
+		return err
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"updated": n})
+	return nil
+}
+
+// DeleteCompleted handles DELETE /todos?completed=true: deletes the
+// caller's completed todos and answers {deleted: n}. Without completed=true
+// it is a 422 on "completed", so a bare DELETE /todos never empties a list.
+func (h *Todos) DeleteCompleted(c *gin.Context) error {
+	if c.Query("completed") != "true" {
+		return problem.Validation("The query has invalid parameters.",
+			problem.FieldError{Field: "completed", Message: "must be true: only completed todos can be cleared"})
+	}
+	n, err := h.Store.DeleteCompletedTodos(c.Request.Context(), middleware.PrincipalFrom(c).User.ID)
+	if err != nil {
+		return err
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"deleted": n})
+	return nil
 }
