@@ -25,6 +25,7 @@ import (
 	"listo/config"
 	"listo/controllers"
 	"listo/dist"
+	"listo/metrics"
 	"listo/middleware"
 	"listo/ratelimit"
 	"listo/schemas"
@@ -41,6 +42,9 @@ type Options struct {
 	Now func() time.Time
 	// Version is reported by the version subcommand and the logs.
 	Version string
+	// Metrics, when set, is fed by every request, bcrypt hash, database
+	// operation and account event. Start makes one when METRICS_ADDR is set.
+	Metrics *metrics.Metrics
 }
 
 type limiter = *ratelimit.Keyed
@@ -81,6 +85,13 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 	a.tokens = auth.NewTokens([]byte(cfg.JWTSecret), cfg.JWTIssuer, cfg.AccessTTL, now)
 	a.checker = auth.NewChecker(st, cfg.SessionCache, now, 100_000)
 	a.hasher = auth.NewHasher(cfg.BcryptCost, runtime.NumCPU(), 10*time.Second)
+	if m := o.Metrics; m != nil {
+		a.hasher.ObserveWait, a.hasher.ObserveRunning = m.ObserveBcryptWait, m.BcryptRunning
+		a.events = controllers.Events{
+			SessionCreated: m.SessionCreated, SessionsRevoked: m.SessionsRevoked,
+			ReuseDetected: m.ReuseDetected, RateLimited: m.RateLimited,
+		}
+	}
 	a.health = &controllers.Health{DB: st}
 	a.limits.auth = ratelimit.NewKeyed(cfg.RateAuthPerMinute, time.Minute, now)
 	a.limits.register = ratelimit.NewKeyed(cfg.RateRegisterPerMinute, time.Minute, now)
@@ -92,6 +103,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 		Now:        now,
 		RefreshTTL: cfg.RefreshTTL,
 		Secure:     cfg.Secure(),
+		Events:     a.events,
 	}
 	a.todos = &controllers.Todos{Store: st, Validate: validator, Now: now}
 
@@ -108,6 +120,9 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 	if err != nil {
 		return nil, err
 	}
+	if o.Metrics != nil {
+		r.Use(o.Metrics.Middleware()) // first: it times the whole chain
+	}
 	r.Use(
 		middleware.RequestID(),
 		middleware.AccessLog(log),
@@ -120,6 +135,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 		middleware.RequireJSON(),
 	)
 	a.routes(r)
+	a.benchRoutes(r) // GET /bench/ceiling with -tags bench only
 	a.handler = r
 	return a, nil
 }
@@ -129,12 +145,16 @@ func (a *App) Handler() http.Handler { return a.handler }
 
 // Server is a running Listo: its listener, HTTP server and store.
 type Server struct {
-	App   *App
-	Addr  string // host:port it listens on
-	srv   *http.Server
-	done  chan error
-	stop  context.CancelFunc
-	store *store.Store
+	App  *App
+	Addr string // host:port it listens on
+	// MetricsAddr is the host:port of the /metrics and /debug/pprof
+	// listener; empty when METRICS_ADDR is not set.
+	MetricsAddr string
+	srv         *http.Server
+	metrics     *http.Server // nil when MetricsAddr is empty
+	done        chan error
+	stop        context.CancelFunc
+	store       *store.Store
 }
 
 // URL is the server's base URL.
@@ -151,8 +171,16 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 		}
 		cfg.JWTSecret = secret
 	}
+	if cfg.MetricsAddr != "" && o.Metrics == nil {
+		o.Metrics = metrics.New()
+	}
+	var observe func(op string, d time.Duration, err error)
+	if o.Metrics != nil {
+		observe = o.Metrics.ObserveDB
+	}
 	st, err := store.Open(ctx, store.Options{
 		URI: cfg.MongoURI, Database: cfg.MongoDB, DataDir: cfg.DataDir, Timeout: cfg.DBTimeout, Logger: log,
+		Observe: observe,
 	})
 	if err != nil {
 		return nil, err
@@ -167,6 +195,14 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 		_ = st.Close(context.Background())
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
 	}
+	var mln net.Listener
+	if cfg.MetricsAddr != "" {
+		if mln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			_ = ln.Close()
+			_ = st.Close(context.Background())
+			return nil, fmt.Errorf("listen on METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
+		}
+	}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s := &Server{
 		App: a, Addr: ln.Addr().String(), store: st, done: make(chan error, 1), stop: stop,
@@ -179,6 +215,18 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 			MaxHeaderBytes:    64 << 10,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
+	}
+	if mln != nil {
+		s.MetricsAddr = mln.Addr().String()
+		// No write timeout: /debug/pprof/profile streams for its ?seconds.
+		s.metrics = &http.Server{
+			Handler:           o.Metrics.Handler(),
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		}
+		go func() { _ = s.metrics.Serve(mln) }()
+		log.Info("metrics and pprof listening", "addr", s.MetricsAddr)
 	}
 	go a.background(bg)
 	go func() { s.done <- s.srv.Serve(ln) }()
@@ -223,6 +271,9 @@ func (a *App) background(ctx context.Context) {
 // ctx), then disconnects and stops the embedded database.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stop()
+	if s.metrics != nil {
+		_ = s.metrics.Close() // scrapes and profiles need no draining
+	}
 	err := s.srv.Shutdown(ctx)
 	if cerr := s.store.Close(ctx); err == nil {
 		err = cerr

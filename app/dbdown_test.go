@@ -66,7 +66,7 @@ func runFerret(t *testing.T, addr, dir string) (stop func()) {
 func TestDatabaseDownThenBack(t *testing.T) {
 	addr, dir := freePort(t), t.TempDir()
 	stopDB := runFerret(t, addr, dir)
-	srv := apptest.Start(t, apptest.Options{Env: map[string]string{"MONGODB_URI": "mongodb://" + addr + "/", "SESSION_CACHE_TTL": "0s"}})
+	srv := apptest.Start(t, apptest.Options{Env: map[string]string{"MONGODB_URI": "mongodb://" + addr + "/", "SESSION_CACHE_TTL": "0s", "DB_TIMEOUT": "2s"}})
 	u := srv.NewUser(t)
 	u.Do("GET", "/user", nil).Expect(t, http.StatusOK)
 

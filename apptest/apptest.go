@@ -101,8 +101,12 @@ func Env(t testing.TB, dataDir string) map[string]string {
 		"PORT":        "0",
 		"DATA_DIR":    dataDir,
 		"BCRYPT_COST": "10",
-		"LOG_LEVEL":   "debug",
-		"JWT_SECRET":  "test-secret-test-secret-test-secret-0123456789",
+		// Generous bounds: the suite runs with -race, several packages at
+		// once, on two shared cores.
+		"DB_TIMEOUT":           "10s",
+		"BCRYPT_QUEUE_TIMEOUT": "60s",
+		"LOG_LEVEL":            "debug",
+		"JWT_SECRET":           "test-secret-test-secret-test-secret-0123456789",
 	}
 	if uri := lookupEnv(TestMongoURI); uri != "" {
 		var b [6]byte

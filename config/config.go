@@ -35,6 +35,7 @@ type Config struct {
 	AccessTTL    time.Duration
 	RefreshTTL   time.Duration
 	BcryptCost   int
+	BcryptWait   time.Duration
 	CORSOrigins  []string
 	TrustedProxy []string
 	MetricsAddr  string
@@ -168,6 +169,7 @@ func variables() []variable {
 			c.BcryptCost = n
 			return nil
 		}},
+		{"BCRYPT_QUEUE_TIMEOUT", "10s", "how long a request may wait for a free bcrypt slot before 503 (hashing runs at most one per CPU)", durationVar(func(c *Config) *time.Duration { return &c.BcryptWait }, 100*time.Millisecond)},
 		{"CORS_ORIGINS", "", "comma-separated exact origins allowed to call the API from a browser", func(c *Config, v string) error {
 			for _, o := range splitList(v) {
 				u, err := url.Parse(o)
