@@ -15,8 +15,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -84,7 +84,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 	a := &App{cfg: cfg, log: log, store: st, now: now, static: static}
 	a.tokens = auth.NewTokens([]byte(cfg.JWTSecret), cfg.JWTIssuer, cfg.AccessTTL, now)
 	a.checker = auth.NewChecker(st, cfg.SessionCache, now, 100_000)
-	a.hasher = auth.NewHasher(cfg.BcryptCost, runtime.NumCPU(), 10*time.Second)
+	a.hasher = auth.NewHasher(cfg.BcryptCost, cfg.BcryptSlots, cfg.BcryptWait)
 	if m := o.Metrics; m != nil {
 		a.hasher.ObserveWait, a.hasher.ObserveRunning = m.ObserveBcryptWait, m.BcryptRunning
 		a.events = controllers.Events{
@@ -155,6 +155,10 @@ type Server struct {
 	done        chan error
 	stop        context.CancelFunc
 	store       *store.Store
+	background  chan struct{} // closed when the background loop has returned
+
+	shutdownOnce sync.Once
+	shutdownErr  error
 }
 
 // URL is the server's base URL.
@@ -228,7 +232,11 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 		go func() { _ = s.metrics.Serve(mln) }()
 		log.Info("metrics and pprof listening", "addr", s.MetricsAddr)
 	}
-	go a.background(bg)
+	s.background = make(chan struct{})
+	go func() {
+		defer close(s.background)
+		a.background(bg)
+	}()
 	go func() { s.done <- s.srv.Serve(ln) }()
 	log.Info("listo started", "addr", s.Addr, "version", o.Version, "config", cfg)
 	return s, nil
@@ -270,15 +278,19 @@ func (a *App) background(ctx context.Context) {
 // Shutdown stops accepting requests, lets in-flight ones finish (bounded by
 // ctx), then disconnects and stops the embedded database.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.stop()
-	if s.metrics != nil {
-		_ = s.metrics.Close() // scrapes and profiles need no draining
-	}
-	err := s.srv.Shutdown(ctx)
-	if cerr := s.store.Close(ctx); err == nil {
-		err = cerr
-	}
-	return err
+	s.shutdownOnce.Do(func() {
+		s.stop()
+		if s.metrics != nil {
+			_ = s.metrics.Close() // scrapes and profiles need no draining
+		}
+		err := s.srv.Shutdown(ctx)
+		<-s.background // the cleanup loop uses the store: let it finish first
+		if cerr := s.store.Close(ctx); err == nil {
+			err = cerr
+		}
+		s.shutdownErr = err
+	})
+	return s.shutdownErr
 }
 
 // Store is the server's store, for tests that check what is stored.
