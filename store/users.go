@@ -207,8 +207,17 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	return s.deleteOwned(ctx, id)
 }
 
-// deleteOwned removes the sessions and todos of a deleted user.
+// deleteOwned removes the sessions and todos of a deleted user (in embedded
+// mode the todos are a collection of their own, dropped whole).
 func (s *Store) deleteOwned(ctx context.Context, userID string) error {
+	if s.Embedded() {
+		err := s.write(ctx, "todos.drop", func(ctx context.Context) error {
+			return s.todoColl(userID).Drop(ctx)
+		})
+		if err != nil {
+			return fmt.Errorf("delete todos of user: %w", err)
+		}
+	}
 	for _, c := range []*mongo.Collection{s.sessions, s.todos} {
 		err := s.write(ctx, c.Name()+".delete_many", func(ctx context.Context) error {
 			_, err := c.DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}})
