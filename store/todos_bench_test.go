@@ -23,9 +23,10 @@ import (
 // BenchmarkTodoListHTTP measures GET /todos?per_page=50 through the real
 // HTTP handler for one user while the todos collection holds 1k, 10k and
 // 50k todos of 20 users (so the user has 50, 500 and 2,500 of them). It
-// reports the median latency as median-ms. On the embedded FerretDB every
-// list is a count and a find that each scan the whole collection; with
-// LISTO_TEST_MONGODB_URI set it measures MongoDB instead.
+// reports the median latency as median-ms. On the embedded FerretDB a list
+// scans the user's own todos collection (one per user; FerretDB v1 scans a
+// whole collection for any filter but {_id}); with LISTO_TEST_MONGODB_URI
+// set it measures MongoDB instead.
 //
 //	go test -run '^$' -bench TodoListHTTP -benchtime 20x ./store/
 func BenchmarkTodoListHTTP(b *testing.B) {
