@@ -296,21 +296,12 @@ type User struct {
 	*Client
 }
 
-var userSeq struct {
-	sync.Mutex
-	n int
-}
-
 // NewUser registers a fresh user and logs them in with a Bearer token.
 func (s *Server) NewUser(t testing.TB) *User {
 	t.Helper()
-	userSeq.Lock()
-	userSeq.n++
-	n := userSeq.n
-	userSeq.Unlock()
-	var b [4]byte
+	var b [6]byte
 	_, _ = rand.Read(b[:])
-	email := fmt.Sprintf("user%d-%s@example.com", n, hex.EncodeToString(b[:]))
+	email := fmt.Sprintf("user-%s@example.com", hex.EncodeToString(b[:]))
 	password := "correct horse battery staple " + hex.EncodeToString(b[:])
 	return s.Register(t, email, password)
 }

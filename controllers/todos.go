@@ -40,8 +40,8 @@ type Todos struct {
 	Now      func() time.Time
 }
 
-// Sorts GET /todos accepts.
-var todoSorts = []string{"order", "-created_at", "due"}
+// todoSorts are the sorts GET /todos accepts.
+func todoSorts() []string { return []string{"order", "-created_at", "due"} }
 
 type todoCreateRequest struct {
 	Title     string   `json:"title"`
@@ -168,7 +168,7 @@ func todoQuery(c *gin.Context) (models.TodoQuery, error) {
 	}
 	q.Sort = "order"
 	if v, ok := c.GetQuery("sort"); ok {
-		if !slices.Contains(todoSorts, v) {
+		if !slices.Contains(todoSorts(), v) {
 			errs = append(errs, problem.FieldError{Field: "sort", Message: "must be one of order, -created_at, due"})
 		}
 		q.Sort = v

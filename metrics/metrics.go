@@ -26,7 +26,9 @@ import (
 
 // latencyBuckets span a cached in-memory answer (sub-millisecond) to a
 // request stuck behind a slow database or bcrypt queue (seconds).
-var latencyBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+func latencyBuckets() []float64 {
+	return []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+}
 
 // Metrics holds Listo's collectors and the registry they are registered on.
 type Metrics struct {
@@ -56,7 +58,7 @@ func New() *Metrics {
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "listo_http_request_duration_seconds",
 			Help:    "HTTP request latency from the first middleware to the last byte handed to the connection, by route template, method and status.",
-			Buckets: latencyBuckets,
+			Buckets: latencyBuckets(),
 		}, []string{"route", "method", "status"}),
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "listo_http_requests_in_flight",
@@ -65,7 +67,7 @@ func New() *Metrics {
 		bcryptWait: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "listo_bcrypt_queue_wait_seconds",
 			Help:    "Time a password hash or comparison waited for a free bcrypt slot.",
-			Buckets: latencyBuckets,
+			Buckets: latencyBuckets(),
 		}),
 		bcryptRunning: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "listo_bcrypt_running",
@@ -74,7 +76,7 @@ func New() *Metrics {
 		dbDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "listo_db_operation_duration_seconds",
 			Help:    "Database operation latency by operation and result (ok, not_found, conflict, unavailable, error).",
-			Buckets: latencyBuckets,
+			Buckets: latencyBuckets(),
 		}, []string{"op", "result"}),
 		sessCreated: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "listo_sessions_created_total",

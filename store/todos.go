@@ -26,7 +26,7 @@ const (
 // RFC 3339 timestamp can name (years end at 9999), so an ascending sort on
 // due_sort puts todos without due last (MongoDB sorts null first), and
 // due_before is a range on the same field that never matches them.
-var noDue = time.Date(10000, time.January, 1, 0, 0, 0, 0, time.UTC)
+func noDue() time.Time { return time.Date(10000, time.January, 1, 0, 0, 0, 0, time.UTC) }
 
 // errRaced reports that a todo changed between the read and the conditional
 // write of an update (only on MongoDB, where writes are not serialised); the
@@ -78,7 +78,7 @@ func dbTimePtr(t *time.Time) *time.Time {
 
 func dueSort(due *time.Time) time.Time {
 	if due == nil {
-		return noDue
+		return noDue()
 	}
 	return dbTime(*due)
 }
@@ -95,7 +95,7 @@ func dueSort(due *time.Time) time.Time {
 // harmless and left alone; the new names avoid a key-spec conflict.)
 func todoIndexes() []mongo.IndexModel {
 	var out []mongo.IndexModel
-	for _, spec := range todoIndexSpecs {
+	for _, spec := range todoIndexSpecs() {
 		out = append(out, mongo.IndexModel{Keys: spec.keys, Options: options.Index().SetName(spec.name)})
 	}
 	return out
@@ -118,14 +118,18 @@ func (s *Store) todoColl(userID string) *mongo.Collection {
 	return s.db.Collection("todos_" + userID)
 }
 
-var todoIndexSpecs = []struct {
+type todoIndexSpec struct {
 	name string
 	keys bson.D
-}{
-	{"todos_user_order", bson.D{{Key: "user_id", Value: 1}, {Key: "order", Value: 1}, {Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}},
-	{"todos_user_completed_order", bson.D{{Key: "user_id", Value: 1}, {Key: "completed", Value: 1}, {Key: "order", Value: 1}, {Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}},
-	{"todos_user_created", bson.D{{Key: "user_id", Value: 1}, {Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}},
-	{"todos_user_due", bson.D{{Key: "user_id", Value: 1}, {Key: "due_sort", Value: 1}, {Key: "order", Value: 1}, {Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}},
+}
+
+func todoIndexSpecs() []todoIndexSpec {
+	return []todoIndexSpec{
+		{"todos_user_order", bson.D{{Key: "user_id", Value: 1}, {Key: "order", Value: 1}, {Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}},
+		{"todos_user_completed_order", bson.D{{Key: "user_id", Value: 1}, {Key: "completed", Value: 1}, {Key: "order", Value: 1}, {Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}},
+		{"todos_user_created", bson.D{{Key: "user_id", Value: 1}, {Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}},
+		{"todos_user_due", bson.D{{Key: "user_id", Value: 1}, {Key: "due_sort", Value: 1}, {Key: "order", Value: 1}, {Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}},
+	}
 }
 
 // TodoIndexes returns the indexes of the todos collection as the database
