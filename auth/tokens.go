@@ -57,6 +57,7 @@ func NewTokens(key []byte, issuer string, ttl time.Duration, now func() time.Tim
 			jwt.WithIssuedAt(),
 			jwt.WithLeeway(10*time.Second),
 			jwt.WithTimeFunc(now),
+			jwt.WithStrictDecoding(),
 		),
 	}
 }
