@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -245,7 +246,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 // background prepares the database and then cleans up stale sessions every
 // ten minutes, until ctx ends.
 func (a *App) background(ctx context.Context) {
-	go a.hasher.Warm()
+	go a.hasher.Warm(ctx)
 	for delay := 250 * time.Millisecond; ; delay = min(delay*2, 30*time.Second) {
 		err := a.store.EnsureIndexes(ctx)
 		if err == nil {
@@ -285,6 +286,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		err := s.srv.Shutdown(ctx)
 		<-s.background // the cleanup loop uses the store: let it finish first
+		s.App.hasher.Close()
 		if cerr := s.store.Close(ctx); err == nil {
 			err = cerr
 		}
@@ -358,6 +360,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err != nil {
 		return err
 	}
+	// bcrypt workers run on low-priority OS threads that each hold a P
+	// while they hash; one extra P per worker keeps every CPU's worth of P
+	// for request handling. The kernel, not the Go scheduler, then decides
+	// who gets a contended core, and it prefers requests.
+	runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + cfg.BcryptSlots)
 	log := NewLogger(cfg, stderr)
 	s, err := Start(ctx, cfg, log, Options{Version: version})
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/mail"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
@@ -53,7 +52,9 @@ func createAdmin(ctx context.Context, args []string, getenv func(string) string,
 	if err := st.EnsureIndexes(ctx); err != nil {
 		return err
 	}
-	hash, err := auth.NewHasher(cfg.BcryptCost, runtime.NumCPU(), time.Minute).Hash(ctx, password)
+	hasher := auth.NewHasher(cfg.BcryptCost, 1, time.Minute)
+	defer hasher.Close()
+	hash, err := hasher.Hash(ctx, password)
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ type Config struct {
 	RefreshTTL   time.Duration
 	BcryptCost   int
 	BcryptWait   time.Duration
-	BcryptSlots  int // 0: one less than the CPUs, at least 1
+	BcryptSlots  int // bcrypt worker threads; 0 in the environment means one per CPU
 	CORSOrigins  []string
 	TrustedProxy []string
 	MetricsAddr  string
@@ -172,7 +172,7 @@ func variables() []variable {
 			return nil
 		}},
 		{"BCRYPT_QUEUE_TIMEOUT", "10s", "how long a request may wait for a free bcrypt slot before 503 (hashing runs at most one per CPU)", durationVar(func(c *Config) *time.Duration { return &c.BcryptWait }, 100*time.Millisecond)},
-		{"BCRYPT_CONCURRENCY", "0", "bcrypt hashes run at once; 0 means one less than the CPUs (at least 1), so a login flood always leaves a core for everything else", intVar(func(c *Config) *int { return &c.BcryptSlots })},
+		{"BCRYPT_CONCURRENCY", "0", "bcrypt worker threads (at low OS priority, so requests come first); 0 means one per CPU", intVar(func(c *Config) *int { return &c.BcryptSlots })},
 		{"CORS_ORIGINS", "", "comma-separated exact origins allowed to call the API from a browser", func(c *Config, v string) error {
 			for _, o := range splitList(v) {
 				u, err := url.Parse(o)
@@ -266,7 +266,7 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	if c.BcryptSlots == 0 {
-		c.BcryptSlots = max(1, runtime.NumCPU()-1)
+		c.BcryptSlots = runtime.NumCPU()
 	}
 	if c.Env == Production && c.JWTSecret == "" {
 		errs = append(errs, errors.New("JWT_SECRET is required when ENV=production (at least 32 random bytes, e.g. openssl rand -base64 48)"))
