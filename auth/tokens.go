@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -36,26 +37,41 @@ type AccessClaims struct {
 }
 
 // Tokens signs and verifies access tokens (HS256).
+//
+// Verified tokens are remembered until they expire: the same string always
+// verifies the same way, and parsing (two JSON documents and an HMAC) is
+// most of an authenticated request's own CPU. Expiry is still checked on
+// every use, and whether the session lives is the Checker's job.
 type Tokens struct {
 	key    []byte
 	issuer string
 	ttl    time.Duration
 	now    func() time.Time
 	parser *jwt.Parser
+
+	mu       sync.Mutex
+	verified map[string]AccessClaims
 }
+
+// maxVerified bounds the verified-token cache; it is emptied when full.
+const maxVerified = 50_000
+
+// leeway is the clock skew allowed on exp and iat.
+const leeway = 10 * time.Second
 
 // NewTokens returns a token service. now is the clock (time.Now in
 // production, a fake in tests).
 func NewTokens(key []byte, issuer string, ttl time.Duration, now func() time.Time) *Tokens {
 	return &Tokens{
 		key: key, issuer: issuer, ttl: ttl, now: now,
+		verified: map[string]AccessClaims{},
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 			jwt.WithIssuer(issuer),
 			jwt.WithAudience(issuer),
 			jwt.WithExpirationRequired(),
 			jwt.WithIssuedAt(),
-			jwt.WithLeeway(10*time.Second),
+			jwt.WithLeeway(leeway),
 			jwt.WithTimeFunc(now),
 			jwt.WithStrictDecoding(),
 		),
@@ -98,6 +114,29 @@ func (t *Tokens) Verify(token string) (AccessClaims, error) {
 	if len(token) > MaxTokenLength || strings.Count(token, ".") != 2 {
 		return AccessClaims{}, fmt.Errorf("%w: malformed", ErrInvalidToken)
 	}
+	t.mu.Lock()
+	claims, ok := t.verified[token]
+	t.mu.Unlock()
+	if ok {
+		if !t.now().Before(claims.ExpiresAt.Add(leeway)) {
+			return AccessClaims{}, fmt.Errorf("%w: expired", ErrInvalidToken)
+		}
+		return claims, nil
+	}
+	claims, err := t.parse(token)
+	if err != nil {
+		return AccessClaims{}, err
+	}
+	t.mu.Lock()
+	if len(t.verified) >= maxVerified {
+		clear(t.verified)
+	}
+	t.verified[token] = claims
+	t.mu.Unlock()
+	return claims, nil
+}
+
+func (t *Tokens) parse(token string) (AccessClaims, error) {
 	var claims AccessClaims
 	tok, err := t.parser.ParseWithClaims(token, &claims, func(tok *jwt.Token) (any, error) {
 		if typ, _ := tok.Header["typ"].(string); !strings.EqualFold(typ, AccessTokenType) {
