@@ -47,6 +47,7 @@ type options struct {
 	cost        int
 	scale       string
 	metrics     bool
+	serverEnv   string // extra KEY=VALUE settings for the started server, comma-separated
 }
 
 func main() {
@@ -54,6 +55,7 @@ func main() {
 	bare := flag.Bool("serve-bare", false, "internal: serve the bare Gin ceiling handler and print its address")
 	flag.StringVar(&o.target, "target", "", "base URL of a running Listo (default: build and start one)")
 	flag.BoolVar(&o.quick, "quick", false, "run every scenario briefly (whole run under 90 s)")
+	flag.StringVar(&o.serverEnv, "server-env", "", "extra settings for the started server, e.g. BCRYPT_CONCURRENCY=1,SESSION_CACHE_TTL=0s")
 	flag.IntVar(&o.users, "users", 20, "users seeded for the read and write scenarios")
 	flag.IntVar(&o.todos, "todos", 50, "todos per user for the read scenario")
 	flag.IntVar(&o.concurrency, "c", 8, "concurrent connections of the fixed-concurrency scenarios")

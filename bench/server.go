@@ -39,6 +39,11 @@ func startListo(bin, dataDir string, o options) (*server, error) {
 	if o.metrics {
 		env = append(env, "METRICS_ADDR=127.0.0.1:0")
 	}
+	for kv := range strings.SplitSeq(o.serverEnv, ",") {
+		if kv = strings.TrimSpace(kv); kv != "" {
+			env = append(env, kv)
+		}
+	}
 	cmd := exec.Command(bin)
 	cmd.Env = env
 	stderr, err := cmd.StderrPipe()
