@@ -1,34 +1,15 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"listo/app"
+	"listo/apptest"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's log writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestRunServesAndStopsOnCancel runs the program as main does, on
 // 127.0.0.1, polls /healthz, then cancels (what SIGTERM does) and expects a
@@ -39,7 +20,7 @@ func TestRunServesAndStopsOnCancel(t *testing.T) {
 	env := map[string]string{"PORT": port, "DATA_DIR": t.TempDir(), "LOG_FORMAT": "json"}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var logs syncBuffer
+	var logs apptest.Logs
 	done := make(chan error, 1)
 	go func() {
 		done <- app.Run(ctx, nil, func(k string) string { return env[k] }, strings.NewReader(""), &logs, &logs, "test")

@@ -6,6 +6,7 @@ package apptest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -25,6 +26,7 @@ import (
 
 	"listo/app"
 	"listo/config"
+	"listo/store"
 )
 
 // Clock is a settable clock for tests: no test sleeps to wait for expiry.
@@ -330,3 +332,23 @@ func (s *Server) Login(t testing.TB, email, password string) *User {
 	c.Token = out.AccessToken
 	return &User{ID: out.User.ID, Email: email, Password: password, SessionID: out.SessionID, RefreshToken: out.RefreshToken, Client: c}
 }
+
+// OpenStore opens a store for a store-level test, with its indexes: on a
+// fresh embedded FerretDB in a temporary folder, or, when
+// LISTO_TEST_MONGODB_URI is set, in a randomly named database on that
+// MongoDB, dropped afterwards (as Start does).
+func OpenStore(t testing.TB) *store.Store {
+	t.Helper()
+	env := Env(t, t.TempDir())
+	ctx := context.Background()
+	s, err := store.Open(ctx, store.Options{URI: env["MONGODB_URI"], Database: cmp.Or(env["MONGODB_DATABASE"], "listo"), DataDir: env["DATA_DIR"], Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	if err := s.EnsureIndexes(ctx); err != nil {
+		t.Fatalf("EnsureIndexes: %v", err)
+	}
+	return s
+}
+

@@ -2,52 +2,16 @@ package store_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
+	"listo/apptest"
 	"listo/models"
 	"listo/store"
 )
-
-// openStore opens a store on a fresh embedded FerretDB, or on the MongoDB
-// named by LISTO_TEST_MONGODB_URI in a random database dropped afterwards.
-func openStore(t *testing.T) *store.Store {
-	t.Helper()
-	ctx := context.Background()
-	o := store.Options{DataDir: t.TempDir(), Database: "listo", Timeout: 5 * time.Second}
-	if uri := os.Getenv("LISTO_TEST_MONGODB_URI"); uri != "" {
-		var b [6]byte
-		_, _ = rand.Read(b[:])
-		o.URI, o.Database = uri, "listo_test_"+hex.EncodeToString(b[:])
-		t.Cleanup(func() {
-			c, err := mongo.Connect(options.Client().ApplyURI(uri))
-			if err == nil {
-				_ = c.Database(o.Database).Drop(ctx)
-				_ = c.Disconnect(ctx)
-			}
-		})
-	}
-	s, err := store.Open(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close(ctx) })
-	if err := s.EnsureIndexes(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.EnsureIndexes(ctx); err != nil { // idempotent
-		t.Fatal(err)
-	}
-	return s
-}
 
 func newUser(t *testing.T, s *store.Store, email, role string) models.User {
 	t.Helper()
@@ -60,7 +24,7 @@ func newUser(t *testing.T, s *store.Store, email, role string) models.User {
 }
 
 func TestUsers(t *testing.T) {
-	s := openStore(t)
+	s := apptest.OpenStore(t)
 	ctx := context.Background()
 	a := newUser(t, s, "a@example.com", models.RoleUser)
 	b := newUser(t, s, "b@example.com", models.RoleUser)
@@ -92,7 +56,7 @@ func TestLastAdminIsNeverLost(t *testing.T) {
 	ctx := context.Background()
 	user := models.RoleUser
 	for round := range 10 {
-		s := openStore(t) // a fresh database: exactly two admins
+		s := apptest.OpenStore(t) // a fresh database: exactly two admins
 		a := newUser(t, s, "a@example.com", models.RoleAdmin)
 		b := newUser(t, s, "b@example.com", models.RoleAdmin)
 		var wg sync.WaitGroup
@@ -122,7 +86,7 @@ func TestLastAdminIsNeverLost(t *testing.T) {
 }
 
 func TestRotateSessionIsAtomic(t *testing.T) {
-	s := openStore(t)
+	s := apptest.OpenStore(t)
 	ctx := context.Background()
 	now := time.Now()
 	for round := range 10 {
@@ -160,7 +124,7 @@ func TestRotateSessionIsAtomic(t *testing.T) {
 }
 
 func TestSessionsLifecycle(t *testing.T) {
-	s := openStore(t)
+	s := apptest.OpenStore(t)
 	ctx := context.Background()
 	now := time.Now().Truncate(time.Millisecond).UTC()
 	ids := []string{"aaaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbb", "cccccccccccccccccccccccc"}

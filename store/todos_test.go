@@ -2,8 +2,6 @@ package store_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,9 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"listo/apptest"
 	"listo/models"
 	"listo/store"
 )
@@ -23,45 +20,6 @@ import (
 // testMongoURI points the store tests at a real MongoDB instead of the
 // embedded FerretDB.
 const testMongoURI = "LISTO_TEST_MONGODB_URI"
-
-// openTodoStore opens a store with its indexes for one test: the embedded
-// FerretDB in a temporary folder, or, with LISTO_TEST_MONGODB_URI set, a
-// randomly named database on that MongoDB, dropped afterwards.
-func openTodoStore(t testing.TB, uri string) *store.Store {
-	t.Helper()
-	ctx := context.Background()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	db := "listo"
-	if uri != "" {
-		db = "listo_test_" + hex.EncodeToString(b[:])
-	}
-	s, err := store.Open(ctx, store.Options{URI: uri, DataDir: t.TempDir(), Database: db, Timeout: 10 * time.Second})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = s.Close(context.Background())
-		if uri != "" {
-			dropDatabase(uri, db)
-		}
-	})
-	if err := s.EnsureIndexes(ctx); err != nil {
-		t.Fatalf("EnsureIndexes: %v", err)
-	}
-	return s
-}
-
-func dropDatabase(uri, db string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := mongo.Connect(options.Client().ApplyURI(uri))
-	if err != nil {
-		return
-	}
-	defer c.Disconnect(ctx)
-	_ = c.Database(db).Drop(ctx)
-}
 
 // wantTodoIndexes is what every todo query needs: each starts with user_id.
 var wantTodoIndexes = map[string]bson.D{
@@ -74,7 +32,7 @@ var wantTodoIndexes = map[string]bson.D{
 // TestTodoIndexesExist runs on whichever backend the suite uses (the
 // embedded one by default) and checks the indexes the todo queries need.
 func TestTodoIndexesExist(t *testing.T) {
-	s := openTodoStore(t, os.Getenv(testMongoURI))
+	s := apptest.OpenStore(t)
 	ctx := context.Background()
 	// Twice: EnsureIndexes is idempotent, also on a fresh Store over the
 	// same database.
@@ -115,7 +73,7 @@ func TestTodoListUsesIndex(t *testing.T) {
 	if uri == "" {
 		t.Skipf("set %s to a MongoDB URI to check the list query plans with explain (the embedded FerretDB scans; no MongoDB server here)", testMongoURI)
 	}
-	s := openTodoStore(t, uri)
+	s := apptest.OpenStore(t)
 	ctx := context.Background()
 	var seed []models.Todo
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -159,7 +117,7 @@ func TestTodoListUsesIndex(t *testing.T) {
 // TestTodoStore covers what the HTTP tests cannot see: import, the "last"
 // placement, and the times the store keeps.
 func TestTodoStore(t *testing.T) {
-	s := openTodoStore(t, os.Getenv(testMongoURI))
+	s := apptest.OpenStore(t)
 	ctx := context.Background()
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 123456789, time.FixedZone("CET", 3600))
 
