@@ -351,4 +351,3 @@ func OpenStore(t testing.TB) *store.Store {
 	}
 	return s
 }
-
