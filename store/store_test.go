@@ -152,3 +152,30 @@ func TestSessionsLifecycle(t *testing.T) {
 		t.Errorf("DeleteStaleSessions = %d, %v; want 3", deleted, err)
 	}
 }
+
+func TestLastAdminIsNeverDeleted(t *testing.T) {
+	ctx := context.Background()
+	for round := range 10 {
+		s := apptest.OpenStore(t) // a fresh database: exactly two admins
+		a := newUser(t, s, "a@example.com", models.RoleAdmin)
+		b := newUser(t, s, "b@example.com", models.RoleAdmin)
+		var wg sync.WaitGroup
+		for _, id := range []string{a.ID, b.ID} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_ = s.DeleteUser(ctx, id)
+			}()
+		}
+		wg.Wait()
+		left := 0
+		for _, id := range []string{a.ID, b.ID} {
+			if u, err := s.UserByID(ctx, id); err == nil && u.Role == models.RoleAdmin && !u.Disabled {
+				left++
+			}
+		}
+		if left == 0 {
+			t.Fatalf("round %d: two admins deleting each other left no enabled admin", round)
+		}
+	}
+}

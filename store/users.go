@@ -176,10 +176,13 @@ func (s *Store) countEnabledAdmins(ctx context.Context) (int64, error) {
 	return n, err
 }
 
-// DeleteUser deletes a user, then their sessions and todos. The user
-// document goes first, so their tokens stop at once even if a later step
-// fails; the periodic cleanup removes what such a failure leaves. Deleting
-// the last enabled admin is refused (models.ErrLastAdmin).
+// DeleteUser deletes a user's sessions, then their todos, then the user.
+// Sessions go first, so the user's tokens stop at once; the user document
+// goes last, so a failure half-way leaves an account that a retry finishes
+// deleting, never orphaned todos. Deleting the last enabled admin is refused
+// (models.ErrLastAdmin): an enabled admin is first disabled through
+// UpdateUser's guard (write, verify, undo), so two admins deleting each
+// other at once cannot leave Listo without one.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	oid, err := parseID(id)
 	if err != nil {
@@ -190,9 +193,13 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		return err
 	}
 	if u.Role == models.RoleAdmin && !u.Disabled {
-		if err := s.ensureOtherAdmin(ctx, oid); err != nil {
-			return err
+		disabled := true
+		if _, err := s.UpdateUser(ctx, id, models.UserPatch{Disabled: &disabled}, time.Now()); err != nil {
+			return fmt.Errorf("delete user: %w", err)
 		}
+	}
+	if err := s.deleteOwned(ctx, id); err != nil {
+		return err
 	}
 	err = s.write(ctx, "users.delete", func(ctx context.Context) error {
 		res, err := s.users.DeleteOne(ctx, bson.D{{Key: "_id", Value: oid}})
@@ -204,28 +211,29 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("delete user: %w", err)
 	}
-	return s.deleteOwned(ctx, id)
+	return nil
 }
 
-// deleteOwned removes the sessions and todos of a deleted user (in embedded
-// mode the todos are a collection of their own, dropped whole).
+// deleteOwned removes the sessions, then the todos, of a user being
+// deleted (in embedded mode the todos are a collection of their own,
+// dropped whole).
 func (s *Store) deleteOwned(ctx context.Context, userID string) error {
-	if s.Embedded() {
-		err := s.write(ctx, "todos.drop", func(ctx context.Context) error {
-			return s.todoColl(userID).Drop(ctx)
-		})
-		if err != nil {
-			return fmt.Errorf("delete todos of user: %w", err)
-		}
+	err := s.write(ctx, "sessions.delete_many", func(ctx context.Context) error {
+		_, err := s.sessions.DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete sessions of user: %w", err)
 	}
-	for _, c := range []*mongo.Collection{s.sessions, s.todos} {
-		err := s.write(ctx, c.Name()+".delete_many", func(ctx context.Context) error {
-			_, err := c.DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}})
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("delete %s of user: %w", c.Name(), err)
+	err = s.write(ctx, "todos.delete_many", func(ctx context.Context) error {
+		if s.Embedded() {
+			return s.todoColl(userID).Drop(ctx)
 		}
+		_, err := s.todos.DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete todos of user: %w", err)
 	}
 	return nil
 }
