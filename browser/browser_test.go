@@ -312,7 +312,6 @@ func (b *browser) addTodo(title string) {
 }
 
 func (b *browser) hash() string { return eval[string](b, `location.hash`) }
-func (b *browser) count() int   { return eval[int](b, todoItems+`.length`) }
 func (b *browser) countText() string {
 	return eval[string](b, `document.querySelector('.todo-count').textContent.trim()`)
 }

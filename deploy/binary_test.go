@@ -115,12 +115,12 @@ func TestImageBinary(t *testing.T) {
 
 		waitHealthy(t, srv, client, base+"/healthz", 30*time.Second)
 
-		status, body, ctype := get(t, client, base+"/healthz")
+		status, body, _ := get(t, client, base+"/healthz")
 		var health struct{ Status string }
 		if status != http.StatusOK || json.Unmarshal(body, &health) != nil || health.Status != "ok" {
 			t.Errorf("GET /healthz = %d %s; want 200 {\"status\":\"ok\"}", status, body)
 		}
-		status, body, ctype = get(t, client, base+"/readyz")
+		status, body, ctype := get(t, client, base+"/readyz")
 		if status != http.StatusServiceUnavailable {
 			t.Errorf("GET /readyz with MongoDB unreachable = %d %s; want 503", status, body)
 		}

@@ -318,9 +318,6 @@ func isEmbeddedUpdateDuplicate(err error) bool {
 	return strings.Contains(msg, "unique") || strings.Contains(msg, "duplicate")
 }
 
-// newID returns a new document id as the hex string the API uses.
-func newID() string { return bson.NewObjectID().Hex() }
-
 // parseID turns an API id into an ObjectID; a malformed id is simply not
 // found, so probing ids reveals nothing.
 func parseID(id string) (bson.ObjectID, error) {
