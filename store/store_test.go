@@ -52,36 +52,55 @@ func TestUsers(t *testing.T) {
 	}
 }
 
+// TestLastAdminIsNeverLost races two admins demoting, or deleting, each
+// other: whatever interleaving, an enabled admin remains, and the last one
+// cannot then be removed.
 func TestLastAdminIsNeverLost(t *testing.T) {
 	ctx := context.Background()
-	user := models.RoleUser
-	for round := range 10 {
-		s := apptest.OpenStore(t) // a fresh database: exactly two admins
-		a := newUser(t, s, "a@example.com", models.RoleAdmin)
-		b := newUser(t, s, "b@example.com", models.RoleAdmin)
-		var wg sync.WaitGroup
-		for _, id := range []string{a.ID, b.ID} {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, _ = s.UpdateUser(ctx, id, models.UserPatch{Role: &user}, time.Now())
-			}()
-		}
-		wg.Wait()
-		var admins []string
-		for _, id := range []string{a.ID, b.ID} {
-			if u, _ := s.UserByID(ctx, id); u.Role == models.RoleAdmin {
-				admins = append(admins, id)
+	user, disabled := models.RoleUser, true
+	demote := func(s *store.Store, id string) error {
+		_, err := s.UpdateUser(ctx, id, models.UserPatch{Role: &user}, time.Now())
+		return err
+	}
+	actions := map[string]func(s *store.Store, id string) error{
+		"demote": demote,
+		"disable": func(s *store.Store, id string) error {
+			_, err := s.UpdateUser(ctx, id, models.UserPatch{Disabled: &disabled}, time.Now())
+			return err
+		},
+		"delete": func(s *store.Store, id string) error { return s.DeleteUser(ctx, id) },
+	}
+	for name, act := range actions {
+		t.Run(name, func(t *testing.T) {
+			for round := range 10 {
+				s := apptest.OpenStore(t) // a fresh database: exactly two admins
+				a := newUser(t, s, "a@example.com", models.RoleAdmin)
+				b := newUser(t, s, "b@example.com", models.RoleAdmin)
+				var wg sync.WaitGroup
+				for _, id := range []string{a.ID, b.ID} {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						_ = act(s, id)
+					}()
+				}
+				wg.Wait()
+				var admins []string
+				for _, id := range []string{a.ID, b.ID} {
+					if u, err := s.UserByID(ctx, id); err == nil && u.Role == models.RoleAdmin && !u.Disabled {
+						admins = append(admins, id)
+					}
+				}
+				if len(admins) == 0 {
+					t.Fatalf("round %d: two admins racing to %s each other left no enabled admin", round, name)
+				}
+				if len(admins) == 1 {
+					if err := act(s, admins[0]); !errors.Is(err, models.ErrLastAdmin) {
+						t.Fatalf("round %d: %s of the last admin err = %v; want ErrLastAdmin", round, name, err)
+					}
+				}
 			}
-		}
-		if len(admins) == 0 {
-			t.Fatalf("round %d: two admins demoting each other left no admin", round)
-		}
-		if len(admins) == 1 {
-			if _, err := s.UpdateUser(ctx, admins[0], models.UserPatch{Role: &user}, time.Now()); !errors.Is(err, models.ErrLastAdmin) {
-				t.Fatalf("round %d: demoting the last admin err = %v; want ErrLastAdmin", round, err)
-			}
-		}
+		})
 	}
 }
 
@@ -150,32 +169,5 @@ func TestSessionsLifecycle(t *testing.T) {
 	deleted, err := s.DeleteStaleSessions(ctx, now.Add(2*time.Hour), now.Add(time.Minute))
 	if err != nil || deleted != 3 {
 		t.Errorf("DeleteStaleSessions = %d, %v; want 3", deleted, err)
-	}
-}
-
-func TestLastAdminIsNeverDeleted(t *testing.T) {
-	ctx := context.Background()
-	for round := range 10 {
-		s := apptest.OpenStore(t) // a fresh database: exactly two admins
-		a := newUser(t, s, "a@example.com", models.RoleAdmin)
-		b := newUser(t, s, "b@example.com", models.RoleAdmin)
-		var wg sync.WaitGroup
-		for _, id := range []string{a.ID, b.ID} {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_ = s.DeleteUser(ctx, id)
-			}()
-		}
-		wg.Wait()
-		left := 0
-		for _, id := range []string{a.ID, b.ID} {
-			if u, err := s.UserByID(ctx, id); err == nil && u.Role == models.RoleAdmin && !u.Disabled {
-				left++
-			}
-		}
-		if left == 0 {
-			t.Fatalf("round %d: two admins deleting each other left no enabled admin", round)
-		}
 	}
 }
