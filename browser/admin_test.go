@@ -273,20 +273,8 @@ func TestBrowserAccount(t *testing.T) {
 	}
 
 	// What the API says about a wrong current password (changes nothing).
-	var problem struct {
-		Errors []struct{ Field, Message string } `json:"errors"`
-	}
-	other.Do("PATCH", "/user", map[string]any{"password": newPassword, "current_password": "not my password 99"}).
-		Expect(t, http.StatusForbidden).Decode(t, &problem)
-	var apiMessage string
-	for _, e := range problem.Errors {
-		if e.Field == "/current_password" {
-			apiMessage = e.Message
-		}
-	}
-	if apiMessage == "" {
-		t.Fatalf("PATCH /user with a wrong current password: no error for /current_password in %+v", problem)
-	}
+	apiMessage := fieldMessage(t, other.Do("PATCH", "/user", map[string]any{"password": newPassword, "current_password": "not my password 99"}).
+		Expect(t, http.StatusForbidden), "/current_password")
 
 	// Password, with the wrong current password first.
 	const currentErr = `#password-form .field[data-field="current_password"] .field-error`

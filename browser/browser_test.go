@@ -368,6 +368,23 @@ func register(t *testing.T, srv *apptest.Server, email, password string) {
 	srv.Client().Do("POST", "/register", map[string]any{"email": email, "password": password}).Expect(t, http.StatusCreated)
 }
 
+// fieldMessage returns the message a problem response gives for field, and
+// fails the test when it gives none.
+func fieldMessage(t *testing.T, resp *apptest.Response, field string) string {
+	t.Helper()
+	var problem struct {
+		Errors []struct{ Field, Message string } `json:"errors"`
+	}
+	resp.Decode(t, &problem)
+	for _, e := range problem.Errors {
+		if e.Field == field {
+			return e.Message
+		}
+	}
+	t.Fatalf("no error for %s in %s", field, resp.Body)
+	return ""
+}
+
 func uniqueEmail(prefix string) string {
 	return fmt.Sprintf("%s-%d@example.com", prefix, time.Now().UnixNano())
 }
@@ -506,20 +523,8 @@ func TestBrowserSignupFieldError(t *testing.T) {
 	email := uniqueEmail("short")
 
 	// What the API says about this password.
-	var problem struct {
-		Errors []struct{ Field, Message string } `json:"errors"`
-	}
-	srv.Client().Do("POST", "/register", map[string]any{"email": uniqueEmail("probe"), "password": "short"}).
-		Expect(t, http.StatusUnprocessableEntity).Decode(t, &problem)
-	var apiMessage string
-	for _, e := range problem.Errors {
-		if e.Field == "/password" {
-			apiMessage = e.Message
-		}
-	}
-	if apiMessage == "" {
-		t.Fatalf("POST /register with a short password: no error for /password in %+v", problem)
-	}
+	apiMessage := fieldMessage(t, srv.Client().Do("POST", "/register", map[string]any{"email": uniqueEmail("probe"), "password": "short"}).
+		Expect(t, http.StatusUnprocessableEntity), "/password")
 
 	b.open("#/signup")
 	b.signUp(email, "short", "Test laptop")
