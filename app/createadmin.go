@@ -15,7 +15,6 @@ import (
 
 	"listo/auth"
 	"listo/config"
-	"listo/controllers"
 	"listo/models"
 	"listo/store"
 )
@@ -28,7 +27,7 @@ func createAdmin(ctx context.Context, args []string, getenv func(string) string,
 	if len(args) != 1 {
 		return errors.New("usage: listo create-admin EMAIL (the password is read from stdin)")
 	}
-	email := controllers.NormalizeEmail(args[0])
+	email := models.NormalizeEmail(args[0])
 	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
 		return fmt.Errorf("create-admin: %q is not a valid email address", args[0])
 	}

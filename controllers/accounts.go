@@ -69,10 +69,6 @@ func emit(f func()) {
 	}
 }
 
-// NormalizeEmail is how emails are stored and looked up: trimmed and
-// lower-cased (the embedded backend has no collations).
-func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
-
 // checkPassword applies the password policy and names the field on failure.
 func (h *Accounts) checkPassword(field, password string) error {
 	if err := h.Policy.Check(password); err != nil {
@@ -118,7 +114,7 @@ func (h *Accounts) createUser(ctx context.Context, email, password, name, role s
 	}
 	now := h.Now()
 	u, err := h.Store.CreateUser(ctx, models.User{
-		Email: NormalizeEmail(email), Name: strings.TrimSpace(name), PasswordHash: hash,
+		Email: models.NormalizeEmail(email), Name: strings.TrimSpace(name), PasswordHash: hash,
 		Role: role, CreatedAt: now, UpdatedAt: now,
 	})
 	if errors.Is(err, models.ErrConflict) {
@@ -173,7 +169,7 @@ func (h *Accounts) Login(c *gin.Context) error {
 		return err
 	}
 	ctx := c.Request.Context()
-	email := NormalizeEmail(req.Email)
+	email := models.NormalizeEmail(req.Email)
 	// Begin counts attempts still in flight, so a burst of concurrent
 	// guesses cannot all slip past the lock before the first one fails.
 	attempt, allowed, wait := h.Failures.Begin(email)

@@ -88,7 +88,7 @@ func (h *Accounts) UpdateUser(c *gin.Context) error {
 		patch.Name = &name
 	}
 	if req.Email != nil {
-		email := NormalizeEmail(*req.Email)
+		email := models.NormalizeEmail(*req.Email)
 		patch.Email = &email
 	}
 	if req.Password != nil {

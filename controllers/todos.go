@@ -21,14 +21,14 @@ import (
 
 // TodoStore is the storage the todo handlers need. Every method is scoped
 // to one user: another user's todo is models.ErrNotFound, like an unknown
-// one. ifMatch nil means no If-Match condition; otherwise the todo's
-// version must be one of ifMatch (models.ErrPreconditionFailed).
+// one. A todo whose version does not meet pre is
+// models.ErrPreconditionFailed.
 type TodoStore interface {
 	CreateTodo(ctx context.Context, t models.Todo, last bool) (models.Todo, error)
 	TodoByID(ctx context.Context, userID, id string) (models.Todo, error)
 	ListTodos(ctx context.Context, userID string, q models.TodoQuery) (models.Page[models.Todo], error)
-	UpdateTodo(ctx context.Context, userID, id string, p models.TodoPatch, ifMatch []int, now time.Time) (models.Todo, error)
-	DeleteTodo(ctx context.Context, userID, id string, ifMatch []int) error
+	UpdateTodo(ctx context.Context, userID, id string, p models.TodoPatch, pre models.Precondition, now time.Time) (models.Todo, error)
+	DeleteTodo(ctx context.Context, userID, id string, pre models.Precondition) error
 	SetAllTodosCompleted(ctx context.Context, userID string, completed bool, now time.Time) (int, error)
 	DeleteCompletedTodos(ctx context.Context, userID string) (int, error)
 }
@@ -39,9 +39,6 @@ type Todos struct {
 	Validate *schemas.Validator
 	Now      func() time.Time
 }
-
-// todoSorts are the sorts GET /todos accepts.
-func todoSorts() []string { return []string{"order", "-created_at", "due"} }
 
 type todoCreateRequest struct {
 	Title     string   `json:"title"`
@@ -92,22 +89,22 @@ func parseDue(s *string) (*time.Time, error) {
 // etag is the entity tag of a todo at version v: its version, quoted.
 func etag(v int) string { return `"` + strconv.Itoa(v) + `"` }
 
-// ifMatch reads If-Match (RFC 9110, 13.1.1) as the versions it accepts:
-// nil when the header is absent or exactly "*" (no condition; an unknown
-// todo is still 404). Otherwise the versions named by its strong entity
-// tags, comma-separated; a weak tag (W/"3") never matches under the strong
-// comparison If-Match uses, and a tag Listo never issues or a malformed
-// header names no version: the condition fails, so the request is 412 (404
-// when the todo does not exist) and nothing changes.
-func ifMatch(r *http.Request) []int {
+// ifMatch reads If-Match (RFC 9110, 13.1.1) as a precondition: none when
+// the header is absent or exactly "*" (an unknown todo is still 404).
+// Otherwise the versions named by its strong entity tags, comma-separated;
+// a weak tag (W/"3") never matches under the strong comparison If-Match
+// uses, and a tag Listo never issues or a malformed header names no
+// version: the condition fails, so the request is 412 (404 when the todo
+// does not exist) and nothing changes.
+func ifMatch(r *http.Request) models.Precondition {
 	lines := r.Header.Values("If-Match")
 	if len(lines) == 0 {
-		return nil
+		return models.NoPrecondition()
 	}
 	if len(lines) == 1 && strings.TrimSpace(lines[0]) == "*" {
-		return nil
+		return models.NoPrecondition()
 	}
-	versions := []int{}
+	var versions []int
 	for _, line := range lines {
 		for tag := range strings.SplitSeq(line, ",") {
 			tag = strings.TrimSpace(tag)
@@ -119,7 +116,7 @@ func ifMatch(r *http.Request) []int {
 			}
 		}
 	}
-	return versions
+	return models.IfVersion(versions...)
 }
 
 func allDigits(s string) bool {
@@ -166,10 +163,10 @@ func todoQuery(c *gin.Context) (models.TodoQuery, error) {
 			q.DueBefore = &t
 		}
 	}
-	q.Sort = "order"
+	q.Sort = models.TodoSortOrder
 	if v, ok := c.GetQuery("sort"); ok {
-		if !slices.Contains(todoSorts(), v) {
-			errs = append(errs, problem.FieldError{Field: "sort", Message: "must be one of order, -created_at, due"})
+		if !slices.Contains(models.TodoSorts(), v) {
+			errs = append(errs, problem.FieldError{Field: "sort", Message: "must be one of " + strings.Join(models.TodoSorts(), ", ")})
 		}
 		q.Sort = v
 	}

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -57,7 +58,7 @@ func (h *Accounts) UpdateMe(c *gin.Context) error {
 		}
 	}
 	if req.Email != nil {
-		email := NormalizeEmail(*req.Email)
+		email := models.NormalizeEmail(*req.Email)
 		patch.Email = &email
 	}
 	if req.Password != nil {
@@ -198,7 +199,7 @@ func (h *Accounts) RevokeSession(c *gin.Context) error {
 // 200); bad values are a 422 naming the parameter.
 func PageParams(c *gin.Context) (page, perPage int, err error) {
 	var errs []problem.FieldError
-	page, perPage = 1, 50
+	page, perPage = 1, models.DefaultPerPage
 	if v, ok := c.GetQuery("page"); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1_000_000 {
@@ -208,8 +209,8 @@ func PageParams(c *gin.Context) (page, perPage int, err error) {
 	}
 	if v, ok := c.GetQuery("per_page"); ok {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 200 {
-			errs = append(errs, problem.FieldError{Field: "per_page", Message: "must be a whole number from 1 to 200"})
+		if err != nil || n < 1 || n > models.MaxPerPage {
+			errs = append(errs, problem.FieldError{Field: "per_page", Message: fmt.Sprintf("must be a whole number from 1 to %d", models.MaxPerPage)})
 		}
 		perPage = n
 	}

@@ -15,13 +15,6 @@ import (
 	"listo/models"
 )
 
-// Todo sorts accepted by ListTodos.
-const (
-	TodoSortOrder   = "order"       // manual order, then creation (the default)
-	TodoSortCreated = "-created_at" // newest first
-	TodoSortDue     = "due"         // soonest due first, todos without due last
-)
-
 // noDue is the due_sort of a todo without a due date: after every date an
 // RFC 3339 timestamp can name (years end at 9999), so an ascending sort on
 // due_sort puts todos without due last (MongoDB sorts null first), and
@@ -301,26 +294,16 @@ func (s *Store) guard(d todoDoc) bson.D {
 	return filter
 }
 
-// checkVersion applies If-Match: ifMatch nil is no condition; otherwise the
-// todo's version must be one of it (an empty, non-nil ifMatch never
-// matches).
-func checkVersion(version int, ifMatch []int) error {
-	if ifMatch == nil || slices.Contains(ifMatch, version) {
-		return nil
-	}
-	return models.ErrPreconditionFailed
-}
-
 // UpdateTodo applies p to one of userID's todos at time now and returns it
-// with its version incremented. With ifMatch non-nil (If-Match), the todo's
-// version must be one of ifMatch, else models.ErrPreconditionFailed and
+// with its version incremented. When pre is not met (If-Match), the todo's
+// version is not one it allows: models.ErrPreconditionFailed and
 // nothing changes. Another user's or an unknown todo is models.ErrNotFound.
 //
 // The current todo is read, then written by one conditional update (see
 // guard): of two concurrent updates with the same If-Match exactly one
 // succeeds, on both backends. Reading first lets completed_at be set only
 // when completed becomes true (and kept when it already was).
-func (s *Store) UpdateTodo(ctx context.Context, userID, id string, p models.TodoPatch, ifMatch []int, now time.Time) (models.Todo, error) {
+func (s *Store) UpdateTodo(ctx context.Context, userID, id string, p models.TodoPatch, pre models.Precondition, now time.Time) (models.Todo, error) {
 	oid, err := parseID(id)
 	if err != nil {
 		return models.Todo{}, fmt.Errorf("update todo: %w", err)
@@ -332,7 +315,7 @@ func (s *Store) UpdateTodo(ctx context.Context, userID, id string, p models.Todo
 			if err != nil {
 				return err
 			}
-			if err := checkVersion(cur.Version, ifMatch); err != nil {
+			if err := pre.Check(cur.Version); err != nil {
 				return err
 			}
 			err = s.todoColl(userID).FindOneAndUpdate(ctx, s.guard(cur), todoUpdate(cur, p, now),
@@ -386,9 +369,9 @@ func todoUpdate(cur todoDoc, p models.TodoPatch, now time.Time) bson.D {
 	}
 }
 
-// DeleteTodo deletes one of userID's todos, honouring ifMatch as UpdateTodo
+// DeleteTodo deletes one of userID's todos, honouring pre as UpdateTodo
 // does.
-func (s *Store) DeleteTodo(ctx context.Context, userID, id string, ifMatch []int) error {
+func (s *Store) DeleteTodo(ctx context.Context, userID, id string, pre models.Precondition) error {
 	oid, err := parseID(id)
 	if err != nil {
 		return fmt.Errorf("delete todo: %w", err)
@@ -399,7 +382,7 @@ func (s *Store) DeleteTodo(ctx context.Context, userID, id string, ifMatch []int
 			if err != nil {
 				return err
 			}
-			if err := checkVersion(cur.Version, ifMatch); err != nil {
+			if err := pre.Check(cur.Version); err != nil {
 				return err
 			}
 			res, err := s.todoColl(userID).DeleteOne(ctx, s.guard(cur))
@@ -491,9 +474,9 @@ func todoListQuery(userID string, q models.TodoQuery) (filter, sort bson.D) {
 		}})
 	}
 	switch q.Sort {
-	case TodoSortCreated:
+	case models.TodoSortCreated:
 		sort = bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}
-	case TodoSortDue:
+	case models.TodoSortDue:
 		sort = bson.D{{Key: "due_sort", Value: 1}, {Key: "order", Value: 1}, {Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}
 	default:
 		sort = bson.D{{Key: "order", Value: 1}, {Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}
@@ -504,7 +487,7 @@ func todoListQuery(userID string, q models.TodoQuery) (filter, sort bson.D) {
 func pageBounds(q models.TodoQuery) (skip, limit int64) {
 	page, perPage := max(q.Page, 1), q.PerPage
 	if perPage < 1 {
-		perPage = 50
+		perPage = models.DefaultPerPage
 	}
 	return int64(page-1) * int64(perPage), int64(perPage)
 }
@@ -512,7 +495,7 @@ func pageBounds(q models.TodoQuery) (skip, limit int64) {
 // ListTodos returns one page of userID's todos matching q, and how many
 // match in all. q.Q is plain text matched case-insensitively against title
 // and notes; q.DueBefore keeps todos due strictly before it (none without
-// due); q.Sort is one of the TodoSort constants ("" is TodoSortOrder).
+// due); q.Sort is one of models.TodoSorts ("" is models.TodoSortOrder).
 func (s *Store) ListTodos(ctx context.Context, userID string, q models.TodoQuery) (models.Page[models.Todo], error) {
 	filter, sort := todoListQuery(userID, q)
 	skip, limit := pageBounds(q)

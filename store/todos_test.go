@@ -14,7 +14,6 @@ import (
 
 	"listo/apptest"
 	"listo/models"
-	"listo/store"
 )
 
 // testMongoURI points the store tests at a real MongoDB instead of the
@@ -95,9 +94,9 @@ func TestTodoListUsesIndex(t *testing.T) {
 		"default":             {Page: 1, PerPage: 50},
 		"completed":           {Completed: &yes, Page: 1, PerPage: 50},
 		"q":                   {Q: "todo 1.*", Page: 2, PerPage: 10},
-		"newest first":        {Sort: store.TodoSortCreated, Page: 1, PerPage: 50},
-		"due sort and before": {Sort: store.TodoSortDue, DueBefore: &before, Page: 1, PerPage: 50},
-		"completed by due":    {Sort: store.TodoSortDue, Completed: &yes, Page: 1, PerPage: 50},
+		"newest first":        {Sort: models.TodoSortCreated, Page: 1, PerPage: 50},
+		"due sort and before": {Sort: models.TodoSortDue, DueBefore: &before, Page: 1, PerPage: 50},
+		"completed by due":    {Sort: models.TodoSortDue, Completed: &yes, Page: 1, PerPage: 50},
 	}
 	for name, q := range queries {
 		t.Run(name, func(t *testing.T) {
