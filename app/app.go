@@ -22,6 +22,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"listo/account"
 	"listo/auth"
 	"listo/config"
 	"listo/controllers"
@@ -59,13 +60,25 @@ type App struct {
 	tokens   *auth.Tokens
 	checker  *auth.Checker
 	hasher   *auth.Hasher
-	health   *controllers.Health
-	accounts *controllers.Accounts
-	todos    *controllers.Todos
+	accounts *account.Service
+	handlers handlers
 	static   *controllers.Static
-	events   controllers.Events
+	events   account.Events
 	limits   struct{ auth, register, refresh limiter }
 	handler  http.Handler
+}
+
+// handlers are the HTTP handlers, one per feature.
+type handlers struct {
+	health     *controllers.Health
+	register   *controllers.Register
+	login      *controllers.Login
+	refresh    *controllers.Refresh
+	logout     *controllers.Logout
+	me         *controllers.Me
+	devices    *controllers.Devices
+	usersAdmin *controllers.UsersAdmin
+	todos      *controllers.Todos
 }
 
 // New builds the application on an open store.
@@ -88,25 +101,34 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 	a.hasher = auth.NewHasher(cfg.BcryptCost, cfg.BcryptSlots, cfg.BcryptWait)
 	if m := o.Metrics; m != nil {
 		a.hasher.ObserveWait, a.hasher.ObserveRunning = m.ObserveBcryptWait, m.BcryptRunning
-		a.events = controllers.Events{
+		a.events = account.Events{
 			SessionCreated: m.SessionCreated, SessionsRevoked: m.SessionsRevoked,
 			ReuseDetected: m.ReuseDetected, RateLimited: m.RateLimited,
 		}
 	}
-	a.health = &controllers.Health{DB: st}
 	a.limits.auth = ratelimit.NewKeyed(cfg.RateAuthPerMinute, time.Minute, now)
 	a.limits.register = ratelimit.NewKeyed(cfg.RateRegisterPerMinute, time.Minute, now)
 	a.limits.refresh = ratelimit.NewKeyed(cfg.RateRefreshPerMinute, time.Minute, now)
-	a.accounts = &controllers.Accounts{
-		Store: st, Validate: validator, Tokens: a.tokens, Checker: a.checker, Hasher: a.hasher,
+	a.accounts = account.New(account.Config{
+		Store: st, Cache: a.checker, Tokens: a.tokens, Hasher: a.hasher,
 		Policy:     auth.NewPasswordPolicy(),
 		Failures:   ratelimit.NewFailures(cfg.AuthFailureMax, cfg.AuthFailureWindow, now),
 		Now:        now,
 		RefreshTTL: cfg.RefreshTTL,
-		Secure:     cfg.Secure(),
 		Events:     a.events,
+	})
+	cookies := controllers.Cookies{Secure: cfg.Secure(), AccessTTL: cfg.AccessTTL, Now: now}
+	a.handlers = handlers{
+		health:     &controllers.Health{DB: st},
+		register:   &controllers.Register{Accounts: a.accounts, Validate: validator},
+		login:      &controllers.Login{Accounts: a.accounts, Validate: validator, Cookies: cookies},
+		refresh:    &controllers.Refresh{Accounts: a.accounts, Validate: validator, Cookies: cookies},
+		logout:     &controllers.Logout{Accounts: a.accounts, Cookies: cookies},
+		me:         &controllers.Me{Accounts: a.accounts, Validate: validator, Cookies: cookies},
+		devices:    &controllers.Devices{Sessions: st, Accounts: a.accounts, Now: now},
+		usersAdmin: &controllers.UsersAdmin{Users: st, Accounts: a.accounts, Validate: validator},
+		todos:      &controllers.Todos{Store: st, Validate: validator, Now: now},
 	}
-	a.todos = &controllers.Todos{Store: st, Validate: validator, Now: now}
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/term"
 
+	"listo/account"
 	"listo/auth"
 	"listo/config"
 	"listo/models"
@@ -53,29 +54,18 @@ func createAdmin(ctx context.Context, args []string, getenv func(string) string,
 	}
 	hasher := auth.NewHasher(cfg.BcryptCost, 1, time.Minute)
 	defer hasher.Close()
-	hash, err := hasher.Hash(ctx, password)
+	// No session cache lives in this process; the server's own cache
+	// expires within SESSION_CACHE_TTL.
+	accounts := account.New(account.Config{
+		Store: st, Cache: noCache{}, Hasher: hasher, Policy: auth.NewPasswordPolicy(), Now: time.Now,
+	})
+	u, created, err := accounts.EnsureAdmin(ctx, email, password)
 	if err != nil {
-		return err
-	}
-	now := time.Now()
-	u, err := st.UserByEmail(ctx, email)
-	switch {
-	case errors.Is(err, models.ErrNotFound):
-		u, err = st.CreateUser(ctx, models.User{Email: email, PasswordHash: hash, Role: models.RoleAdmin, CreatedAt: now, UpdatedAt: now})
-		if err != nil {
-			return fmt.Errorf("create-admin: %w", err)
-		}
-		fmt.Fprintf(stdout, "created admin %s (id %s)\n", u.Email, u.ID)
-	case err != nil:
 		return fmt.Errorf("create-admin: %w", err)
-	default:
-		role, enabled := models.RoleAdmin, false
-		if _, err := st.UpdateUser(ctx, u.ID, models.UserPatch{Role: &role, Disabled: &enabled, PasswordHash: &hash}, now); err != nil {
-			return fmt.Errorf("create-admin: %w", err)
-		}
-		if _, err := st.RevokeUserSessions(ctx, u.ID, "", now); err != nil {
-			return fmt.Errorf("create-admin: %w", err)
-		}
+	}
+	if created {
+		fmt.Fprintf(stdout, "created admin %s (id %s)\n", u.Email, u.ID)
+	} else {
 		fmt.Fprintf(stdout, "promoted %s to admin and set its password (id %s)\n", u.Email, u.ID)
 	}
 	return nil
@@ -98,3 +88,9 @@ func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 	}
 	return strings.TrimRight(line, "\r\n"), nil
 }
+
+// noCache is the session cache of a process that serves no requests.
+type noCache struct{}
+
+func (noCache) ForgetSession(string) {}
+func (noCache) ForgetUser(string)    {}

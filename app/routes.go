@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"listo/controllers"
+	"listo/httpx"
 	"listo/middleware"
 	"listo/problem"
 )
@@ -17,29 +18,38 @@ func (a *App) routes(r *gin.Engine) {
 	authn := middleware.Authenticate(a.tokens, a.checker)
 	limit := func(l limiter) gin.HandlerFunc { return middleware.RateLimit(l, a.events.RateLimited) }
 
-	r.GET("/healthz", a.health.Live)
-	r.GET("/readyz", h(a.health.Ready))
+	hs := a.handlers
 
-	r.POST("/register", limit(a.limits.register), h(a.accounts.Register))
-	r.POST("/auth", limit(a.limits.auth), h(a.accounts.Login))
-	r.POST("/refresh", limit(a.limits.refresh), h(a.accounts.Refresh))
-	r.POST("/logout", authn, h(a.accounts.Logout))
+	r.GET("/healthz", hs.health.Live)
+	r.GET("/readyz", h(hs.health.Ready))
+
+	r.POST("/register", limit(a.limits.register), h(hs.register.Handle))
+	r.POST("/auth", limit(a.limits.auth), h(hs.login.Handle))
+	r.POST("/refresh", limit(a.limits.refresh), h(hs.refresh.Handle))
+	r.POST("/logout", authn, h(hs.logout.Handle))
 
 	me := r.Group("/user", authn)
-	me.GET("", h(a.accounts.Me))
-	me.PATCH("", h(a.accounts.UpdateMe))
-	me.DELETE("", h(a.accounts.DeleteMe))
-	me.GET("/sessions", h(a.accounts.Sessions))
-	me.DELETE("/sessions/:id", h(a.accounts.RevokeSession))
+	me.GET("", h(hs.me.Get))
+	me.PATCH("", h(hs.me.Update))
+	me.DELETE("", h(hs.me.Delete))
+	me.GET("/sessions", h(hs.devices.List))
+	me.DELETE("/sessions/:id", h(hs.devices.Revoke))
 
 	admin := r.Group("/users", authn, middleware.RequireAdmin())
-	admin.GET("", h(a.accounts.ListUsers))
-	admin.POST("", h(a.accounts.CreateUser))
-	admin.GET("/:id", h(a.accounts.GetUser))
-	admin.PATCH("/:id", h(a.accounts.UpdateUser))
-	admin.DELETE("/:id", h(a.accounts.DeleteUser))
+	admin.GET("", h(hs.usersAdmin.List))
+	admin.POST("", h(hs.usersAdmin.Create))
+	admin.GET("/:id", h(hs.usersAdmin.Get))
+	admin.PATCH("/:id", h(hs.usersAdmin.Update))
+	admin.DELETE("/:id", h(hs.usersAdmin.Delete))
 
-	a.todoRoutes(r.Group("/todos", authn))
+	todos := r.Group("/todos", authn)
+	todos.GET("", h(hs.todos.List))
+	todos.POST("", h(hs.todos.Create))
+	todos.PATCH("", h(hs.todos.SetAllCompleted))
+	todos.DELETE("", h(hs.todos.DeleteCompleted))
+	todos.GET("/:id", h(hs.todos.Get))
+	todos.PATCH("/:id", h(hs.todos.Update))
+	todos.DELETE("/:id", h(hs.todos.Delete))
 
 	r.GET("/", a.static.Index)
 	r.HEAD("/", a.static.Index)
@@ -54,7 +64,7 @@ func (a *App) routes(r *gin.Engine) {
 
 	r.NoRoute(a.notFound)
 	r.NoMethod(func(c *gin.Context) {
-		middleware.Fail(c, problem.New(http.StatusMethodNotAllowed, "This method is not allowed here; see the Allow header."))
+		httpx.Fail(c, problem.New(http.StatusMethodNotAllowed, "This method is not allowed here; see the Allow header."))
 	})
 }
 
@@ -66,5 +76,5 @@ func (a *App) notFound(c *gin.Context) {
 		c.Abort()
 		return
 	}
-	middleware.Fail(c, problem.New(http.StatusNotFound, "There is nothing at this path."))
+	httpx.Fail(c, problem.New(http.StatusNotFound, "There is nothing at this path."))
 }

@@ -1,14 +1,17 @@
-// Package controllers holds Listo's HTTP handlers. Each handler struct keeps
-// its dependencies as small interfaces declared here, next to their use; a
-// handler decodes and validates its input, calls the store or a service, and
-// encodes the answer. Handlers return errors, and middleware.Problems renders
-// them, so no handler can forget to stop after an error.
+// Package controllers holds Listo's HTTP handlers, one file per feature.
+// Each handler struct keeps its dependencies as a small interface declared
+// beside it; a handler decodes and validates its input, calls the account
+// service or the store, and encodes the answer. Every state change of an
+// account or a session goes through the account service, which also
+// invalidates the session cache and records the event. Handlers return
+// errors, and middleware.Problems renders them, so no handler can forget to
+// stop after an error.
 package controllers
 
 import (
 	"github.com/gin-gonic/gin"
 
-	"listo/middleware"
+	"listo/httpx"
 	"listo/schemas"
 )
 
@@ -19,7 +22,7 @@ type Handler func(c *gin.Context) error
 func H(f Handler) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if err := f(c); err != nil {
-			middleware.Fail(c, err)
+			httpx.Fail(c, err)
 		}
 	}
 }
@@ -27,7 +30,7 @@ func H(f Handler) gin.HandlerFunc {
 // bind reads the body, validates it against the named schema and decodes it
 // into dst, before any handler logic runs.
 func bind(c *gin.Context, v *schemas.Validator, schema string, dst any) error {
-	body, err := middleware.ReadBody(c)
+	body, err := httpx.ReadBody(c)
 	if err != nil {
 		return err
 	}
@@ -36,7 +39,7 @@ func bind(c *gin.Context, v *schemas.Validator, schema string, dst any) error {
 
 // bindOptional is bind for endpoints whose body may be empty.
 func bindOptional(c *gin.Context, v *schemas.Validator, schema string, dst any) error {
-	body, err := middleware.ReadBody(c)
+	body, err := httpx.ReadBody(c)
 	if err != nil {
 		return err
 	}

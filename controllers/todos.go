@@ -13,7 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"listo/middleware"
+	"listo/httpx"
 	"listo/models"
 	"listo/problem"
 	"listo/schemas"
@@ -186,7 +186,7 @@ func parseDateOrTime(s string) (time.Time, error) {
 
 func sendTodo(c *gin.Context, status int, t models.Todo) {
 	c.Header("ETag", etag(t.Version))
-	c.Header("Cache-Control", "no-store")
+	httpx.NoStore(c)
 	c.JSON(status, t)
 }
 
@@ -198,11 +198,11 @@ func (h *Todos) List(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	page, err := h.Store.ListTodos(c.Request.Context(), middleware.PrincipalFrom(c).User.ID, q)
+	page, err := h.Store.ListTodos(c.Request.Context(), httpx.Principal(c).User.ID, q)
 	if err != nil {
 		return err
 	}
-	c.Header("Cache-Control", "no-store")
+	httpx.NoStore(c)
 	c.JSON(http.StatusOK, page)
 	return nil
 }
@@ -219,7 +219,7 @@ func (h *Todos) Create(c *gin.Context) error {
 		return err
 	}
 	t := models.Todo{
-		UserID: middleware.PrincipalFrom(c).User.ID, Title: strings.TrimSpace(req.Title), Notes: req.Notes,
+		UserID: httpx.Principal(c).User.ID, Title: strings.TrimSpace(req.Title), Notes: req.Notes,
 		Completed: req.Completed, Due: due, CreatedAt: h.Now(),
 	}
 	if req.Order != nil {
@@ -237,7 +237,7 @@ func (h *Todos) Create(c *gin.Context) error {
 // Get handles GET /todos/{id}: 200 with ETag; an unknown, malformed or
 // another user's id is 404, all with the same body.
 func (h *Todos) Get(c *gin.Context) error {
-	t, err := h.Store.TodoByID(c.Request.Context(), middleware.PrincipalFrom(c).User.ID, c.Param("id"))
+	t, err := h.Store.TodoByID(c.Request.Context(), httpx.Principal(c).User.ID, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -265,7 +265,7 @@ func (h *Todos) Update(c *gin.Context) error {
 		}
 		p.Due, p.SetDue = due, true
 	}
-	t, err := h.Store.UpdateTodo(c.Request.Context(), middleware.PrincipalFrom(c).User.ID, c.Param("id"), p, ifMatch(c.Request), h.Now())
+	t, err := h.Store.UpdateTodo(c.Request.Context(), httpx.Principal(c).User.ID, c.Param("id"), p, ifMatch(c.Request), h.Now())
 	if err != nil {
 		return err
 	}
@@ -275,7 +275,7 @@ func (h *Todos) Update(c *gin.Context) error {
 
 // Delete handles DELETE /todos/{id}: 204, honouring If-Match as Update does.
 func (h *Todos) Delete(c *gin.Context) error {
-	err := h.Store.DeleteTodo(c.Request.Context(), middleware.PrincipalFrom(c).User.ID, c.Param("id"), ifMatch(c.Request))
+	err := h.Store.DeleteTodo(c.Request.Context(), httpx.Principal(c).User.ID, c.Param("id"), ifMatch(c.Request))
 	if err != nil {
 		return err
 	}
@@ -291,11 +291,11 @@ func (h *Todos) SetAllCompleted(c *gin.Context) error {
 	if err := bind(c, h.Validate, "todos_patch_all", &req); err != nil {
 		return err
 	}
-	n, err := h.Store.SetAllTodosCompleted(c.Request.Context(), middleware.PrincipalFrom(c).User.ID, req.Completed, h.Now())
+	n, err := h.Store.SetAllTodosCompleted(c.Request.Context(), httpx.Principal(c).User.ID, req.Completed, h.Now())
 	if err != nil {
 		return err
 	}
-	c.Header("Cache-Control", "no-store")
+	httpx.NoStore(c)
 	c.JSON(http.StatusOK, gin.H{"updated": n})
 	return nil
 }
@@ -308,11 +308,11 @@ func (h *Todos) DeleteCompleted(c *gin.Context) error {
 		return problem.Validation("The query has invalid parameters.",
 			problem.FieldError{Field: "completed", Message: "must be true: only completed todos can be cleared"})
 	}
-	n, err := h.Store.DeleteCompletedTodos(c.Request.Context(), middleware.PrincipalFrom(c).User.ID)
+	n, err := h.Store.DeleteCompletedTodos(c.Request.Context(), httpx.Principal(c).User.ID)
 	if err != nil {
 		return err
 	}
-	c.Header("Cache-Control", "no-store")
+	httpx.NoStore(c)
 	c.JSON(http.StatusOK, gin.H{"deleted": n})
 	return nil
 }

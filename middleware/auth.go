@@ -1,7 +1,6 @@
 package middleware
 
 import (
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,27 +9,10 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"listo/auth"
+	"listo/httpx"
 	"listo/models"
 	"listo/problem"
 )
-
-// Cookie names used in cookie mode.
-const (
-	AccessCookie  = "listo_access"
-	RefreshCookie = "listo_refresh"
-	CSRFCookie    = "listo_csrf"
-	CSRFHeader    = "X-CSRF-Token"
-)
-
-const principalKey = "listo.principal"
-
-// Unauthorized is the one 401 every refused token gets, whatever the reason
-// (the reason is kept for the log only).
-func Unauthorized(cause error) *problem.Problem {
-	p := problem.New(http.StatusUnauthorized, "A valid access token is required.")
-	p.Cause = cause
-	return p.WithHeader("WWW-Authenticate", `Bearer realm="listo"`)
-}
 
 // Authenticate requires a valid access token, from "Authorization: Bearer"
 // or the listo_access cookie, whose session is live. A cookie-authenticated
@@ -39,28 +21,28 @@ func Authenticate(tokens *auth.Tokens, checker *auth.Checker) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		token, fromCookie, err := accessToken(c.Request)
 		if err != nil {
-			Fail(c, Unauthorized(err))
+			httpx.Fail(c, problem.Unauthorized(err))
 			return
 		}
-		if fromCookie && unsafeMethod(c.Request.Method) && !CSRFMatches(c.Request) {
-			Fail(c, problem.New(http.StatusForbidden, "The X-CSRF-Token header must match the listo_csrf cookie."))
+		if fromCookie && unsafeMethod(c.Request.Method) && !httpx.CSRFMatches(c.Request) {
+			httpx.Fail(c, problem.CSRFMismatch())
 			return
 		}
 		claims, err := tokens.Verify(token)
 		if err != nil {
-			Fail(c, Unauthorized(err))
+			httpx.Fail(c, problem.Unauthorized(err))
 			return
 		}
 		p, err := checker.Check(c.Request.Context(), claims)
 		if errors.Is(err, models.ErrUnauthorized) {
-			Fail(c, Unauthorized(err))
+			httpx.Fail(c, problem.Unauthorized(err))
 			return
 		}
 		if err != nil {
-			Fail(c, err)
+			httpx.Fail(c, err)
 			return
 		}
-		c.Set(principalKey, p)
+		httpx.SetPrincipal(c, p)
 		c.Next()
 	}
 }
@@ -73,7 +55,7 @@ func accessToken(r *http.Request) (token string, fromCookie bool, err error) {
 		}
 		return strings.TrimSpace(tok), false, nil
 	}
-	if ck, err := r.Cookie(AccessCookie); err == nil && ck.Value != "" {
+	if ck, err := r.Cookie(httpx.AccessCookie); err == nil && ck.Value != "" {
 		return ck.Value, true, nil
 	}
 	return "", false, errors.New("no access token")
@@ -83,31 +65,12 @@ func unsafeMethod(m string) bool {
 	return m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions
 }
 
-// CSRFMatches reports whether the X-CSRF-Token header equals the listo_csrf
-// cookie (double-submit), in constant time.
-func CSRFMatches(r *http.Request) bool {
-	ck, err := r.Cookie(CSRFCookie)
-	h := r.Header.Get(CSRFHeader)
-	return err == nil && ck.Value != "" && h != "" &&
-		subtle.ConstantTimeCompare([]byte(ck.Value), []byte(h)) == 1
-}
-
-// PrincipalFrom returns the principal Authenticate stored. It panics when
-// called on a route without Authenticate: a wiring bug, caught by any test.
-func PrincipalFrom(c *gin.Context) auth.Principal {
-	p, ok := c.Get(principalKey)
-	if !ok {
-		panic(fmt.Sprintf("no principal on route %s: Authenticate missing", c.FullPath()))
-	}
-	return p.(auth.Principal)
-}
-
 // RequireAdmin lets only admins through (403 otherwise). The role is read
 // from the user record, not the token, so a demotion applies at once.
 func RequireAdmin() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if PrincipalFrom(c).User.Role != models.RoleAdmin {
-			Fail(c, problem.New(http.StatusForbidden, "Only admins may do this."))
+		if httpx.Principal(c).User.Role != models.RoleAdmin {
+			httpx.Fail(c, problem.New(http.StatusForbidden, "Only admins may do this."))
 			return
 		}
 		c.Next()
@@ -126,7 +89,7 @@ func CrossOrigin(trusted []string) (gin.HandlerFunc, error) {
 	}
 	return func(c *gin.Context) {
 		if err := cop.Check(c.Request); err != nil {
-			Fail(c, problem.New(http.StatusForbidden, "Cross-origin requests are not allowed."))
+			httpx.Fail(c, problem.New(http.StatusForbidden, "Cross-origin requests are not allowed."))
 			return
 		}
 		c.Next()

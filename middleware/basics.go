@@ -1,13 +1,14 @@
-// Package middleware holds Listo's Gin middleware: request ids, access
-// logging, problem rendering, recovery, body limits, content types, security
-// headers, CORS, CSRF, authentication and rate limits. Each is a constructor
-// that takes its dependencies.
+// Package middleware holds Listo's Gin middleware, and nothing else: request
+// ids, access logging, problem rendering, recovery, body limits, content
+// types, security headers, CORS, cross-origin and CSRF checks,
+// authentication and rate limits. Each is a constructor that takes its
+// dependencies. The request helpers that handlers share with it live in
+// httpx.
 package middleware
 
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"mime"
@@ -17,10 +18,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"listo/httpx"
 	"listo/problem"
 )
-
-const requestIDKey = "listo.request_id"
 
 // RequestID echoes a well-formed incoming X-Request-ID or makes a new one,
 // and puts it on the response and in the context.
@@ -32,7 +32,7 @@ func RequestID() gin.HandlerFunc {
 			_, _ = rand.Read(b[:])
 			id = hex.EncodeToString(b[:])
 		}
-		c.Set(requestIDKey, id)
+		httpx.SetRequestID(c, id)
 		c.Header("X-Request-ID", id)
 		c.Next()
 	}
@@ -51,9 +51,6 @@ func validRequestID(id string) bool {
 	}
 	return true
 }
-
-// GetRequestID returns the request id set by RequestID.
-func GetRequestID(c *gin.Context) string { return c.GetString(requestIDKey) }
 
 // AccessLog logs one line per request: method, path, route, status,
 // duration, size, client IP and request id. Never bodies, queries or
@@ -75,7 +72,7 @@ func AccessLog(log *slog.Logger) gin.HandlerFunc {
 			slog.Duration("duration", time.Since(start)),
 			slog.Int("bytes", c.Writer.Size()),
 			slog.String("ip", c.ClientIP()),
-			slog.String("request_id", GetRequestID(c)),
+			slog.String("request_id", httpx.RequestID(c)),
 		)
 	}
 }
@@ -93,31 +90,13 @@ func Problems(log *slog.Logger) gin.HandlerFunc {
 		p := problem.From(err)
 		if p.Status >= 500 {
 			log.LogAttrs(c.Request.Context(), slog.LevelError, "request failed",
-				slog.String("request_id", GetRequestID(c)),
+				slog.String("request_id", httpx.RequestID(c)),
 				slog.String("route", c.FullPath()),
 				slog.Int("status", p.Status),
 				slog.String("error", err.Error()))
 		}
-		WriteProblem(c, p)
+		httpx.WriteProblem(c, p)
 	}
-}
-
-// WriteProblem writes p as the response now.
-func WriteProblem(c *gin.Context, p *problem.Problem) {
-	for k, vs := range p.Headers {
-		for _, v := range vs {
-			c.Writer.Header().Add(k, v)
-		}
-	}
-	c.Header("Content-Type", problem.ContentType)
-	c.Header("Cache-Control", "no-store")
-	c.AbortWithStatusJSON(p.Status, p)
-}
-
-// Fail records err for Problems and stops the chain.
-func Fail(c *gin.Context, err error) {
-	_ = c.Error(err)
-	c.Abort()
 }
 
 // Recovery turns a panic into a 500 problem and logs the stack.
@@ -132,10 +111,10 @@ func Recovery(log *slog.Logger) gin.HandlerFunc {
 				panic(r)
 			}
 			log.LogAttrs(c.Request.Context(), slog.LevelError, "panic",
-				slog.String("request_id", GetRequestID(c)),
+				slog.String("request_id", httpx.RequestID(c)),
 				slog.String("panic", fmt.Sprint(r)),
 				slog.String("stack", string(debug.Stack())))
-			Fail(c, fmt.Errorf("panic: %v", r))
+			httpx.Fail(c, fmt.Errorf("panic: %v", r))
 		}()
 		c.Next()
 	}
@@ -146,26 +125,12 @@ func Recovery(log *slog.Logger) gin.HandlerFunc {
 func BodyLimit(max int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if c.Request.ContentLength > max {
-			Fail(c, problem.New(http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body must be at most %d bytes.", max)))
+			httpx.Fail(c, problem.New(http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body must be at most %d bytes.", max)))
 			return
 		}
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max)
 		c.Next()
 	}
-}
-
-// ReadBody reads the whole (limited) request body; a body over the limit is
-// a 413 problem.
-func ReadBody(c *gin.Context) ([]byte, error) {
-	b, err := c.GetRawData()
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return nil, problem.New(http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body must be at most %d bytes.", tooBig.Limit))
-	}
-	if err != nil {
-		return nil, problem.New(http.StatusBadRequest, "The request body could not be read.")
-	}
-	return b, nil
 }
 
 // RequireJSON refuses a request that carries a body in any other media type
@@ -178,7 +143,7 @@ func RequireJSON() gin.HandlerFunc {
 		}
 		mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
 		if err != nil || mt != "application/json" {
-			Fail(c, problem.New(http.StatusUnsupportedMediaType, "Send the request body as application/json.").
+			httpx.Fail(c, problem.New(http.StatusUnsupportedMediaType, "Send the request body as application/json.").
 				WithHeader("Accept-Post", "application/json"))
 			return
 		}

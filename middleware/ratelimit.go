@@ -1,13 +1,9 @@
 package middleware
 
 import (
-	"math"
-	"net/http"
-	"strconv"
-	"time"
-
 	"github.com/gin-gonic/gin"
 
+	"listo/httpx"
 	"listo/problem"
 	"listo/ratelimit"
 )
@@ -22,19 +18,9 @@ func RateLimit(l *ratelimit.Keyed, onReject func()) gin.HandlerFunc {
 			if onReject != nil {
 				onReject()
 			}
-			Fail(c, TooManyRequests(wait))
+			httpx.Fail(c, problem.TooManyRequests(wait))
 			return
 		}
 		c.Next()
 	}
-}
-
-// TooManyRequests is the 429 problem with its Retry-After in whole seconds.
-func TooManyRequests(wait time.Duration) *problem.Problem {
-	secs := int(math.Ceil(wait.Seconds()))
-	if secs < 1 {
-		secs = 1
-	}
-	return problem.New(http.StatusTooManyRequests, "Too many requests; try again later.").
-		WithHeader("Retry-After", strconv.Itoa(secs))
 }

@@ -1,0 +1,236 @@
+// Package account owns every state change of an account and its sessions:
+// registration, login, refresh, logout, device revocation, self-service and
+// admin changes, deletion, and the last-admin rule. Each operation does its
+// store write, the session-cache invalidation and the metrics event
+// together, here, so that no caller (HTTP handler or CLI) can forget one:
+// a revoked session that stays honoured from the cache would be a security
+// bug.
+//
+// Refusals a person should read come back as *problem.Problem values; every
+// other error wraps a models sentinel error.
+package account
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"listo/auth"
+	"listo/models"
+	"listo/problem"
+	"listo/ratelimit"
+)
+
+// Store is the storage the account service needs.
+type Store interface {
+	CreateUser(ctx context.Context, u models.User) (models.User, error)
+	UserByID(ctx context.Context, id string) (models.User, error)
+	UserByEmail(ctx context.Context, email string) (models.User, error)
+	UpdateUser(ctx context.Context, id string, p models.UserPatch, now time.Time) (models.User, error)
+	DeleteUser(ctx context.Context, id string) error
+	CreateSession(ctx context.Context, s models.Session) (models.Session, error)
+	SessionByID(ctx context.Context, id string) (models.Session, error)
+	RotateSession(ctx context.Context, r models.Rotation) (models.Session, error)
+	RevokeSession(ctx context.Context, userID, id string, now time.Time) error
+	RevokeUserSessions(ctx context.Context, userID, except string, now time.Time) (int, error)
+}
+
+// SessionCache is the cache of live sessions and users that every revoke
+// must invalidate (auth.Checker).
+type SessionCache interface {
+	ForgetSession(id string)
+	ForgetUser(userID string)
+}
+
+// Events receives what the service does, for metrics. Every field may be
+// nil.
+type Events struct {
+	SessionCreated  func()
+	SessionsRevoked func(n int)
+	ReuseDetected   func()
+	RateLimited     func()
+}
+
+func (e Events) sessionCreated() {
+	if e.SessionCreated != nil {
+		e.SessionCreated()
+	}
+}
+
+func (e Events) sessionsRevoked(n int) {
+	if e.SessionsRevoked != nil && n > 0 {
+		e.SessionsRevoked(n)
+	}
+}
+
+func (e Events) reuseDetected() {
+	if e.ReuseDetected != nil {
+		e.ReuseDetected()
+	}
+}
+
+func (e Events) rateLimited() {
+	if e.RateLimited != nil {
+		e.RateLimited()
+	}
+}
+
+// Config is what New needs. Failures may be nil (no per-email lock);
+// Events' fields may be nil.
+type Config struct {
+	Store    Store
+	Cache    SessionCache
+	Tokens   *auth.Tokens
+	Hasher   *auth.Hasher
+	Policy   *auth.PasswordPolicy
+	Failures *ratelimit.Failures
+	Now      func() time.Time
+	// RefreshTTL is how long a session lives: expires_at is fixed at login.
+	RefreshTTL time.Duration
+	Events     Events
+}
+
+// Service carries out account operations.
+type Service struct {
+	store      Store
+	cache      SessionCache
+	tokens     *auth.Tokens
+	hasher     *auth.Hasher
+	policy     *auth.PasswordPolicy
+	failures   *ratelimit.Failures
+	now        func() time.Time
+	refreshTTL time.Duration
+	events     Events
+}
+
+// New returns the service.
+func New(c Config) *Service {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return &Service{
+		store: c.Store, cache: c.Cache, tokens: c.Tokens, hasher: c.Hasher, policy: c.Policy,
+		failures: c.Failures, now: c.Now, refreshTTL: c.RefreshTTL, events: c.Events,
+	}
+}
+
+// Client describes where a login or refresh comes from; it is stored on
+// the session for the devices list.
+type Client struct {
+	IP        string
+	UserAgent string
+}
+
+// endSession revokes one session of userID: the store write, the cache and
+// the event, together.
+func (s *Service) endSession(ctx context.Context, userID, sessionID string) error {
+	err := s.store.RevokeSession(ctx, userID, sessionID, s.now())
+	s.cache.ForgetSession(sessionID)
+	if err != nil {
+		return err
+	}
+	s.events.sessionsRevoked(1)
+	return nil
+}
+
+// endSessions revokes every session of userID but except ("" for all), and
+// drops the user from the cache (their record may just have changed too).
+func (s *Service) endSessions(ctx context.Context, userID, except string) error {
+	n, err := s.store.RevokeUserSessions(ctx, userID, except, s.now())
+	s.cache.ForgetUser(userID)
+	if err != nil {
+		return err
+	}
+	s.events.sessionsRevoked(n)
+	return nil
+}
+
+// updateUser writes a change to a user and drops them from the cache, so
+// the next request sees the change (a disable, a new role) at once.
+func (s *Service) updateUser(ctx context.Context, id string, p models.UserPatch) (models.User, error) {
+	u, err := s.store.UpdateUser(ctx, id, p, s.now())
+	s.cache.ForgetUser(id)
+	switch {
+	case errors.Is(err, models.ErrLastAdmin):
+		return models.User{}, lastAdmin(err)
+	case errors.Is(err, models.ErrConflict):
+		return models.User{}, emailTaken()
+	}
+	return u, err
+}
+
+// deleteUser deletes a user with their sessions and todos.
+func (s *Service) deleteUser(ctx context.Context, id string) error {
+	err := s.store.DeleteUser(ctx, id)
+	s.cache.ForgetUser(id)
+	if errors.Is(err, models.ErrLastAdmin) {
+		return lastAdmin(err)
+	}
+	return err
+}
+
+// checkPassword applies the password policy and names the field on failure.
+func (s *Service) checkPassword(field, password string) error {
+	if err := s.policy.Check(password); err != nil {
+		var pe *auth.PasswordError
+		if errors.As(err, &pe) {
+			return problem.Validation("The password is not acceptable.", problem.FieldError{Field: field, Message: pe.Message})
+		}
+		return err
+	}
+	return nil
+}
+
+// hashNew checks a new password against the policy and hashes it.
+func (s *Service) hashNew(ctx context.Context, field, password string) (string, error) {
+	if err := s.checkPassword(field, password); err != nil {
+		return "", err
+	}
+	hash, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return "", busyOr(err)
+	}
+	return hash, nil
+}
+
+func emailTaken() *problem.Problem {
+	p := problem.New(http.StatusConflict, "An account with this email already exists.")
+	p.Errors = []problem.FieldError{{Field: "/email", Message: "is already registered"}}
+	return p
+}
+
+func busyOr(err error) error {
+	if errors.Is(err, auth.ErrBusy) {
+		return problem.New(http.StatusServiceUnavailable, "The server is busy; try again shortly.").WithHeader("Retry-After", "2")
+	}
+	return err
+}
+
+func lastAdmin(cause error) *problem.Problem {
+	p := problem.New(http.StatusConflict, "The last admin cannot be demoted, disabled or deleted; make another admin first.")
+	p.Cause = cause
+	return p
+}
+
+func wrongPassword(field string) *problem.Problem {
+	p := problem.New(http.StatusForbidden, "The current password is incorrect.")
+	p.Errors = []problem.FieldError{{Field: field, Message: "is incorrect"}}
+	return p
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}
+
+func newSessionID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%x", b)
+}

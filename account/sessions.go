@@ -1,0 +1,190 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"listo/auth"
+	"listo/models"
+	"listo/problem"
+)
+
+// Credentials is a password login.
+type Credentials struct {
+	Email    string
+	Password string
+	Device   string // the name the person gave this device; "" is "Unnamed device"
+	Client   Client
+}
+
+// Grant is what a login or a refresh hands out: a fresh access token and
+// the session's current refresh token.
+type Grant struct {
+	User    models.User
+	Session models.Session
+	Access  string
+	Refresh auth.RefreshToken
+}
+
+// Scope is how much a logout ends.
+type Scope string
+
+// Logout scopes.
+const (
+	ScopeLocal  Scope = "local"  // this session
+	ScopeOthers Scope = "others" // every other session of the user
+	ScopeGlobal Scope = "global" // every session of the user
+)
+
+func loginFailed() *problem.Problem {
+	p := problem.New(http.StatusUnauthorized, "The email or password is incorrect.")
+	return p.WithHeader("WWW-Authenticate", `Bearer realm="listo"`)
+}
+
+// Login checks a password and starts a session. Unknown email and wrong
+// password give the same 401 after the same bcrypt work; after too many
+// failures for one email, that email is refused with 429 for the rest of
+// the window.
+func (s *Service) Login(ctx context.Context, cr Credentials) (Grant, error) {
+	email := models.NormalizeEmail(cr.Email)
+	// Begin counts attempts still in flight, so a burst of concurrent
+	// guesses cannot all slip past the lock before the first one fails.
+	attempt, allowed, wait := s.failures.Begin(email)
+	if !allowed {
+		s.events.rateLimited()
+		return Grant{}, problem.TooManyRequests(wait)
+	}
+	defer attempt.End() // an error (database down, bcrypt busy) counts as neither
+	u, err := s.store.UserByEmail(ctx, email)
+	if err != nil && !errors.Is(err, models.ErrNotFound) {
+		return Grant{}, err
+	}
+	ok, err := s.hasher.Compare(ctx, u.PasswordHash, cr.Password)
+	if err != nil {
+		return Grant{}, busyOr(err)
+	}
+	if !ok {
+		attempt.Fail()
+		return Grant{}, loginFailed()
+	}
+	attempt.Succeed()
+	if u.Disabled {
+		return Grant{}, problem.New(http.StatusForbidden, "This account is disabled.")
+	}
+	return s.startSession(ctx, u, cr.Device, cr.Client)
+}
+
+// startSession stores a new session of u and grants its first tokens.
+func (s *Service) startSession(ctx context.Context, u models.User, device string, cl Client) (Grant, error) {
+	device = strings.TrimSpace(device)
+	if device == "" {
+		device = "Unnamed device"
+	}
+	now := s.now()
+	sid := newSessionID()
+	rt, err := auth.NewRefreshToken(sid, 0)
+	if err != nil {
+		return Grant{}, err
+	}
+	sess, err := s.store.CreateSession(ctx, models.Session{
+		ID: sid, UserID: u.ID, RefreshHash: rt.Hash(), Generation: 0,
+		Device: device, UserAgent: truncate(cl.UserAgent, 512), IP: cl.IP,
+		CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(s.refreshTTL),
+	})
+	if err != nil {
+		return Grant{}, err
+	}
+	s.events.sessionCreated()
+	return s.grant(u, sess, rt)
+}
+
+func (s *Service) grant(u models.User, sess models.Session, rt auth.RefreshToken) (Grant, error) {
+	access, err := s.tokens.Issue(u.ID, sess.ID, u.Role)
+	if err != nil {
+		return Grant{}, err
+	}
+	return Grant{User: u, Session: sess, Access: access, Refresh: rt}, nil
+}
+
+// Refresh rotates a session's refresh token in one conditional update and
+// grants new tokens. Presenting a token that was already rotated away
+// revokes the whole session (theft detection).
+func (s *Service) Refresh(ctx context.Context, presented string, cl Client) (Grant, error) {
+	rt, err := auth.ParseRefreshToken(presented)
+	if err != nil {
+		return Grant{}, problem.Unauthorized(err)
+	}
+	next, err := auth.NewRefreshToken(rt.SessionID, rt.Generation+1)
+	if err != nil {
+		return Grant{}, err
+	}
+	sess, err := s.store.RotateSession(ctx, models.Rotation{
+		SessionID: rt.SessionID, From: rt.Generation, FromHash: rt.Hash(), NewHash: next.Hash(),
+		UsedAt: s.now(), IP: cl.IP, UserAgent: truncate(cl.UserAgent, 512),
+	})
+	if errors.Is(err, models.ErrConflict) || errors.Is(err, models.ErrNotFound) {
+		return Grant{}, s.refused(ctx, rt)
+	}
+	if err != nil {
+		return Grant{}, err
+	}
+	u, err := s.store.UserByID(ctx, sess.UserID)
+	if errors.Is(err, models.ErrNotFound) {
+		return Grant{}, problem.Unauthorized(err)
+	}
+	if err != nil {
+		return Grant{}, err
+	}
+	if u.Disabled {
+		return Grant{}, problem.Unauthorized(errors.New("user disabled"))
+	}
+	return s.grant(u, sess, next)
+}
+
+// refused explains a failed rotation: a token from an earlier generation of
+// a live session is reuse of a stolen or replayed token, and the session is
+// revoked so its newest tokens stop working too.
+func (s *Service) refused(ctx context.Context, rt auth.RefreshToken) error {
+	sess, err := s.store.SessionByID(ctx, rt.SessionID)
+	if errors.Is(err, models.ErrNotFound) {
+		return problem.Unauthorized(errors.New("refresh: unknown session"))
+	}
+	if err != nil {
+		return err
+	}
+	if sess.Live(s.now()) && rt.Generation < sess.Generation {
+		if err := s.endSession(ctx, sess.UserID, sess.ID); err != nil && !errors.Is(err, models.ErrNotFound) {
+			return err
+		}
+		s.events.reuseDetected()
+		return problem.Unauthorized(fmt.Errorf("refresh token reuse: session %s revoked", sess.ID))
+	}
+	return problem.Unauthorized(errors.New("refresh: session revoked, expired or token unknown"))
+}
+
+// Logout ends the caller's session (ScopeLocal), every other session of
+// theirs (ScopeOthers) or all of them (ScopeGlobal).
+func (s *Service) Logout(ctx context.Context, p auth.Principal, scope Scope) error {
+	switch scope {
+	case ScopeLocal:
+		err := s.endSession(ctx, p.User.ID, p.SessionID)
+		if errors.Is(err, models.ErrNotFound) {
+			return nil
+		}
+		return err
+	case ScopeOthers:
+		return s.endSessions(ctx, p.User.ID, p.SessionID)
+	case ScopeGlobal:
+		return s.endSessions(ctx, p.User.ID, "")
+	}
+	return fmt.Errorf("logout: unknown scope %q", scope)
+}
+
+// RevokeDevice ends one of the user's sessions; another user's or an
+// unknown session is models.ErrNotFound.
+func (s *Service) RevokeDevice(ctx context.Context, userID, sessionID string) error {
+	return s.endSession(ctx, userID, sessionID)
+}

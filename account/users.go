@@ -1,0 +1,186 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"listo/auth"
+	"listo/models"
+	"listo/problem"
+)
+
+// NewUser is a registration, or a user an admin creates.
+type NewUser struct {
+	Email    string
+	Password string
+	Name     string
+	Role     string // "" is models.RoleUser
+}
+
+// Register checks the password, hashes it and inserts the user; the unique
+// index on email decides between concurrent registrations (409).
+func (s *Service) Register(ctx context.Context, n NewUser) (models.User, error) {
+	hash, err := s.hashNew(ctx, "/password", n.Password)
+	if err != nil {
+		return models.User{}, err
+	}
+	if n.Role == "" {
+		n.Role = models.RoleUser
+	}
+	now := s.now()
+	u, err := s.store.CreateUser(ctx, models.User{
+		Email: models.NormalizeEmail(n.Email), Name: strings.TrimSpace(n.Name), PasswordHash: hash,
+		Role: n.Role, CreatedAt: now, UpdatedAt: now,
+	})
+	if errors.Is(err, models.ErrConflict) {
+		return models.User{}, emailTaken()
+	}
+	return u, err
+}
+
+// SelfUpdate is a change a person makes to their own account; nil fields
+// are unchanged. Changing the email or the password needs CurrentPassword.
+type SelfUpdate struct {
+	Name            *string
+	Email           *string
+	Password        *string
+	CurrentPassword *string
+}
+
+// UpdateSelf applies a person's change to their own account. A new
+// password revokes every other session of theirs.
+func (s *Service) UpdateSelf(ctx context.Context, p auth.Principal, up SelfUpdate) (models.User, error) {
+	var patch models.UserPatch
+	if up.Name != nil {
+		name := strings.TrimSpace(*up.Name)
+		patch.Name = &name
+	}
+	if up.Email != nil || up.Password != nil {
+		if up.CurrentPassword == nil || *up.CurrentPassword == "" {
+			return models.User{}, problem.Field("/current_password", "is required to change the email or the password")
+		}
+		if err := s.verifyPassword(ctx, p.User.ID, *up.CurrentPassword, "/current_password"); err != nil {
+			return models.User{}, err
+		}
+	}
+	if up.Email != nil {
+		email := models.NormalizeEmail(*up.Email)
+		patch.Email = &email
+	}
+	if up.Password != nil {
+		hash, err := s.hashNew(ctx, "/password", *up.Password)
+		if err != nil {
+			return models.User{}, err
+		}
+		patch.PasswordHash = &hash
+	}
+	u, err := s.updateUser(ctx, p.User.ID, patch)
+	if err != nil {
+		return models.User{}, err
+	}
+	if patch.PasswordHash != nil {
+		if err := s.endSessions(ctx, u.ID, p.SessionID); err != nil {
+			return models.User{}, err
+		}
+	}
+	return u, nil
+}
+
+// verifyPassword re-reads the user (a cached principal may be seconds old)
+// and checks the password: wrong is 403 on the named field.
+func (s *Service) verifyPassword(ctx context.Context, userID, password, field string) error {
+	u, err := s.store.UserByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	ok, err := s.hasher.Compare(ctx, u.PasswordHash, password)
+	if err != nil {
+		return busyOr(err)
+	}
+	if !ok {
+		return wrongPassword(field)
+	}
+	return nil
+}
+
+// DeleteSelf deletes a person's own account, its sessions and its todos,
+// given their password.
+func (s *Service) DeleteSelf(ctx context.Context, userID, password string) error {
+	if err := s.verifyPassword(ctx, userID, password, "/password"); err != nil {
+		return err
+	}
+	return s.deleteUser(ctx, userID)
+}
+
+// AdminUpdate is an admin's change to a user; nil fields are unchanged.
+type AdminUpdate struct {
+	Name     *string
+	Email    *string
+	Role     *string
+	Disabled *bool
+	Password *string
+}
+
+// UpdateUser applies an admin's change. Disabling a user or setting their
+// password revokes all their sessions; the last admin cannot be demoted or
+// disabled (409).
+func (s *Service) UpdateUser(ctx context.Context, id string, up AdminUpdate) (models.User, error) {
+	patch := models.UserPatch{Role: up.Role, Disabled: up.Disabled}
+	if up.Name != nil {
+		name := strings.TrimSpace(*up.Name)
+		patch.Name = &name
+	}
+	if up.Email != nil {
+		email := models.NormalizeEmail(*up.Email)
+		patch.Email = &email
+	}
+	if up.Password != nil {
+		hash, err := s.hashNew(ctx, "/password", *up.Password)
+		if err != nil {
+			return models.User{}, err
+		}
+		patch.PasswordHash = &hash
+	}
+	u, err := s.updateUser(ctx, id, patch)
+	if err != nil {
+		return models.User{}, err
+	}
+	if (up.Disabled != nil && *up.Disabled) || up.Password != nil {
+		if err := s.endSessions(ctx, u.ID, ""); err != nil {
+			return models.User{}, err
+		}
+	}
+	return u, nil
+}
+
+// DeleteUser deletes a user (admin), with their sessions and todos.
+func (s *Service) DeleteUser(ctx context.Context, id string) error { return s.deleteUser(ctx, id) }
+
+// EnsureAdmin makes email an enabled admin with password: it creates the
+// account, or promotes an existing one, enables it, sets the password and
+// ends its sessions (create-admin). created tells which.
+func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (u models.User, created bool, err error) {
+	email = models.NormalizeEmail(email)
+	hash, err := s.hashNew(ctx, "/password", password)
+	if err != nil {
+		return models.User{}, false, err
+	}
+	existing, err := s.store.UserByEmail(ctx, email)
+	if errors.Is(err, models.ErrNotFound) {
+		now := s.now()
+		u, err = s.store.CreateUser(ctx, models.User{Email: email, PasswordHash: hash, Role: models.RoleAdmin, CreatedAt: now, UpdatedAt: now})
+		return u, true, err
+	}
+	if err != nil {
+		return models.User{}, false, err
+	}
+	role, enabled := models.RoleAdmin, false
+	if u, err = s.updateUser(ctx, existing.ID, models.UserPatch{Role: &role, Disabled: &enabled, PasswordHash: &hash}); err != nil {
+		return models.User{}, false, err
+	}
+	if err := s.endSessions(ctx, u.ID, ""); err != nil {
+		return models.User{}, false, err
+	}
+	return u, false, nil
+}
