@@ -78,6 +78,16 @@ func (c Config) LogValue() slog.Value {
 	)
 }
 
+// String masks secrets when the config is printed with fmt (%v, %+v, %s):
+// it shows what LogValue logs.
+func (c Config) String() string { return c.LogValue().String() }
+
+// GoString masks secrets for %#v too.
+func (c Config) GoString() string { return "config.Config" + c.String() }
+
+// redactURI drops the password of a connection string and the values of
+// its options that hold secrets (tlsCertificateKeyFilePassword,
+// authMechanismProperties, which may carry AWS_SESSION_TOKEN).
 func redactURI(s string) string {
 	if s == "" {
 		return "(embedded)"
@@ -89,7 +99,29 @@ func redactURI(s string) string {
 	if u.User != nil {
 		u.User = url.User(u.User.Username())
 	}
+	q := u.Query()
+	redacted := false
+	for k := range q {
+		if lk := strings.ToLower(k); strings.Contains(lk, "password") || lk == "authmechanismproperties" {
+			q[k], redacted = []string{"xxxxx"}, true
+		}
+	}
+	if redacted {
+		u.RawQuery = q.Encode()
+	}
 	return u.String()
+}
+
+// shown is how Load's error quotes a bad value: secrets are not echoed.
+// A new secret variable needs a case here.
+func shown(name, val string) string {
+	switch name {
+	case "JWT_SECRET":
+		return fmt.Sprintf("(%d bytes, hidden)", len(val))
+	case "MONGODB_URI":
+		return strconv.Quote(redactURI(val))
+	}
+	return strconv.Quote(val)
 }
 
 type variable struct {
@@ -256,7 +288,7 @@ func Load(getenv func(string) string) (Config, error) {
 			val = v.def
 		}
 		if err := v.set(&c, val); err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: %w", v.name, val, err))
+			errs = append(errs, fmt.Errorf("%s=%s: %w", v.name, shown(v.name, val), err))
 		}
 	}
 	if c.Host == "" {

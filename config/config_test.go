@@ -1,0 +1,509 @@
+package config_test
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"listo/config"
+)
+
+// secret32 is a valid JWT_SECRET (32 bytes).
+const secret32 = "0123456789abcdef0123456789abcdef"
+
+// badValue is one value Load must refuse for a variable.
+type badValue struct {
+	value string
+	// hidden, when set, is a part of value that must not be echoed in the
+	// error (a secret that was merely malformed).
+	hidden string
+}
+
+// badValues holds, for EVERY variable Load reads, the values it must refuse.
+// TestEveryVariableHasABadValueCase fails when a variable is missing here, so
+// a new setting cannot be added without saying how a bad value is reported.
+// A variable that accepts any value has no bad values and an entry in
+// anyValue instead, with the reason.
+var badValues = map[string][]badValue{
+	"ENV":              {{value: "staging"}, {value: "Production"}},
+	"PORT":             {{value: "http"}, {value: "-1"}, {value: "65536"}, {value: " 8080"}},
+	"MONGODB_URI":      {{value: "localhost:27017"}, {value: "postgres://admin:hunter2-db-password@db/listo", hidden: "hunter2-db-password"}},
+	"MONGODB_DATABASE": {{value: "my.db"}, {value: "a b"}, {value: "a/b"}, {value: "$x"}},
+	"LOG_LEVEL":        {{value: "loud"}},
+	"LOG_FORMAT":       {{value: "xml"}, {value: "JSON"}},
+	"JWT_SECRET":       {{value: "short-but-real-secret-31-bytes!", hidden: "short-but-real-secret-31-bytes!"}},
+	// An empty JWT_ISSUER falls back to the default, so only an
+	// all-blank value can be bad; there is none.
+	"ACCESS_TOKEN_TTL":         {{value: "15"}, {value: "500ms"}, {value: "-1m"}},
+	"REFRESH_TOKEN_TTL":        {{value: "30d"}, {value: "0s"}},
+	"BCRYPT_COST":              {{value: "9"}, {value: "32"}, {value: "twelve"}},
+	"BCRYPT_QUEUE_TIMEOUT":     {{value: "99ms"}, {value: "soon"}},
+	"BCRYPT_CONCURRENCY":       {{value: "-1"}, {value: "many"}},
+	"CORS_ORIGINS":             {{value: "app.example.com"}, {value: "https://app.example.com/"}, {value: "https://ok.example.com, ftp://files.example.com"}},
+	"TRUSTED_PROXIES":          {{value: "10.0.0.300"}, {value: "10.0.0.0/33"}, {value: "127.0.0.1,proxy.local"}},
+	"METRICS_ADDR":             {{value: "9090"}, {value: "localhost"}},
+	"SESSION_CACHE_TTL":        {{value: "-1s"}, {value: "5"}},
+	"DB_TIMEOUT":               {{value: "50ms"}, {value: "3"}},
+	"RATE_AUTH_PER_MINUTE":     {{value: "-1"}, {value: "1.5"}},
+	"RATE_REGISTER_PER_MINUTE": {{value: "-1"}, {value: "ten"}},
+	"RATE_REFRESH_PER_MINUTE":  {{value: "-1"}, {value: "1e3"}},
+	"AUTH_FAILURE_MAX":         {{value: "-1"}, {value: "five"}},
+	"AUTH_FAILURE_WINDOW":      {{value: "999ms"}, {value: "15"}},
+}
+
+// anyValue lists the variables that have no bad value, with the reason and
+// an odd value Load must accept. Moving a variable from here to badValues is
+// the right move when it gains validation.
+var anyValue = map[string]struct{ reason, value string }{
+	"HOST":       {"any host name or address; a wrong one fails at listen", "listo.internal"},
+	"DATA_DIR":   {"any path; a wrong one fails when the folder is created", "/var/lib/listo data"},
+	"JWT_ISSUER": {"empty means the default and any other string is valid", "https://auth.example.com"},
+}
+
+// env is a getenv over a map.
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// readNames returns every name Load passes to getenv, over several
+// environments so a variable read only in one of them is still seen.
+func readNames(t *testing.T) []string {
+	t.Helper()
+	seen := map[string]bool{}
+	envs := []map[string]string{
+		{},
+		{"ENV": config.Production, "JWT_SECRET": secret32},
+		{"ENV": config.Production},
+		{"ENV": "bad", "PORT": "bad", "MONGODB_URI": "mongodb://db:27017"},
+	}
+	for _, m := range envs {
+		_, _ = config.Load(func(k string) string {
+			seen[k] = true
+			return m[k]
+		})
+	}
+	names := make([]string, 0, len(seen))
+	for k := range seen {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		t.Fatal("Load read no variable at all")
+	}
+	return names
+}
+
+// helpNames returns the variable names PrintHelp lists: the first word of
+// every indented line.
+func helpNames(t *testing.T) []string {
+	t.Helper()
+	var b bytes.Buffer
+	config.PrintHelp(&b)
+	var names []string
+	sc := bufio.NewScanner(&b)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "  ") {
+			continue
+		}
+		fields := strings.Fields(line)
+		if len(fields) < 3 {
+			t.Errorf("PrintHelp line %q: want NAME DEFAULT HELP", line)
+			continue
+		}
+		names = append(names, fields[0])
+	}
+	sort.Strings(names)
+	return names
+}
+
+// namedIn returns the variables whose value err reports: Load starts each
+// reported error with NAME=, on its own line after the first.
+func namedIn(err error, names []string) []string {
+	var out []string
+	for _, n := range names {
+		if regexp.MustCompile(`(?m)(^|: )` + regexp.QuoteMeta(n) + `=`).MatchString(err.Error()) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func TestHelpListsEveryVariableLoadReads(t *testing.T) {
+	read, help := readNames(t), helpNames(t)
+	if diff := cmp.Diff(read, help); diff != "" {
+		t.Errorf("names Load reads (-) vs names PrintHelp lists (+):\n%s", diff)
+	}
+	if dup := slices.Compact(slices.Clone(help)); len(dup) != len(help) {
+		t.Errorf("PrintHelp lists a variable twice: %v", help)
+	}
+}
+
+func TestEveryVariableHasABadValueCase(t *testing.T) {
+	read := readNames(t)
+	for _, n := range read {
+		_, bad := badValues[n]
+		_, anything := anyValue[n]
+		switch {
+		case !bad && !anything:
+			t.Errorf("variable %s has no case in badValues (or in anyValue with a reason): add one", n)
+		case bad && anything:
+			t.Errorf("variable %s is in both badValues and anyValue", n)
+		case bad && len(badValues[n]) == 0:
+			t.Errorf("variable %s has an empty list in badValues", n)
+		}
+	}
+	for n := range badValues {
+		if !slices.Contains(read, n) {
+			t.Errorf("badValues has %s, which Load does not read", n)
+		}
+	}
+	for n := range anyValue {
+		if !slices.Contains(read, n) {
+			t.Errorf("anyValue has %s, which Load does not read", n)
+		}
+	}
+}
+
+func TestLoadReportsABadValueNamingItsVariable(t *testing.T) {
+	names := readNames(t)
+	for name, cases := range badValues {
+		for _, bv := range cases {
+			t.Run(name+"="+bv.value, func(t *testing.T) {
+				cfg, err := config.Load(env(map[string]string{name: bv.value}))
+				if err == nil {
+					t.Fatalf("Load(%s=%q) = nil error; want one naming %s", name, bv.value, name)
+				}
+				if diff := cmp.Diff([]string{name}, namedIn(err, names)); diff != "" {
+					t.Errorf("Load(%s=%q) error %q names (-want +got):\n%s", name, bv.value, err, diff)
+				}
+				if !strings.HasPrefix(err.Error(), "invalid configuration: ") {
+					t.Errorf("Load(%s=%q) error = %q; want prefix %q", name, bv.value, err, "invalid configuration: ")
+				}
+				if bv.hidden != "" && strings.Contains(err.Error(), bv.hidden) {
+					t.Errorf("Load(%s=%q) error = %q; it echoes the secret %q", name, bv.value, err, bv.hidden)
+				}
+				if diff := cmp.Diff(config.Config{}, cfg); diff != "" {
+					t.Errorf("Load(%s=%q) config on error is not zero (-want +got):\n%s", name, bv.value, diff)
+				}
+			})
+		}
+	}
+}
+
+func TestLoadAcceptsAnyValueWhereDocumented(t *testing.T) {
+	for name, c := range anyValue {
+		if _, err := config.Load(env(map[string]string{name: c.value})); err != nil {
+			t.Errorf("Load(%s=%q) = %v; want no error (%s)", name, c.value, err, c.reason)
+		}
+	}
+}
+
+func TestLoadReportsEveryBadValueAtOnce(t *testing.T) {
+	names := readNames(t)
+	m := map[string]string{}
+	var want []string
+	for name, cases := range badValues {
+		m[name] = cases[0].value
+		want = append(want, name)
+	}
+	sort.Strings(want)
+	_, err := config.Load(env(m))
+	if err == nil {
+		t.Fatal("Load(every variable bad) = nil error")
+	}
+	if diff := cmp.Diff(want, namedIn(err, names)); diff != "" {
+		t.Errorf("Load(every variable bad) names (-want +got):\n%s\nerror: %v", diff, err)
+	}
+}
+
+func TestLoadProductionNeedsJWTSecretAndReportsItWithOtherErrors(t *testing.T) {
+	_, err := config.Load(env(map[string]string{"ENV": config.Production, "PORT": "http"}))
+	if err == nil {
+		t.Fatal("Load(ENV=production, no JWT_SECRET, PORT=http) = nil error")
+	}
+	for _, want := range []string{`PORT="http"`, "JWT_SECRET is required when ENV=production"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Load(ENV=production, no JWT_SECRET, PORT=http) error = %q; want it to contain %q", err, want)
+		}
+	}
+}
+
+func TestLoad(t *testing.T) {
+	devDefaults := config.Config{
+		Env:                   config.Development,
+		Host:                  "127.0.0.1",
+		Port:                  8080,
+		MongoDB:               "listo",
+		DataDir:               "./data",
+		LogLevel:              slog.LevelInfo,
+		LogFormat:             "text",
+		JWTIssuer:             "listo",
+		AccessTTL:             15 * time.Minute,
+		RefreshTTL:            720 * time.Hour,
+		BcryptCost:            12,
+		BcryptWait:            10 * time.Second,
+		BcryptSlots:           runtime.NumCPU(),
+		SessionCache:          5 * time.Second,
+		DBTimeout:             3 * time.Second,
+		RateAuthPerMinute:     20,
+		RateRegisterPerMinute: 10,
+		RateRefreshPerMinute:  60,
+		AuthFailureMax:        5,
+		AuthFailureWindow:     15 * time.Minute,
+	}
+	with := func(f func(*config.Config)) config.Config {
+		c := devDefaults
+		f(&c)
+		return c
+	}
+	tests := []struct {
+		name       string
+		env        map[string]string
+		want       config.Config
+		wantAddr   string
+		wantSecure bool
+		wantEmbed  bool
+	}{
+		{
+			name:      "development defaults",
+			env:       map[string]string{},
+			want:      devDefaults,
+			wantAddr:  "127.0.0.1:8080",
+			wantEmbed: true,
+		},
+		{
+			name: "production defaults listen on every interface",
+			env:  map[string]string{"ENV": config.Production, "JWT_SECRET": secret32},
+			want: with(func(c *config.Config) {
+				c.Env, c.Host, c.JWTSecret = config.Production, "0.0.0.0", secret32
+			}),
+			wantAddr:   "0.0.0.0:8080",
+			wantSecure: true,
+			wantEmbed:  true,
+		},
+		{
+			name: "every variable set",
+			env: map[string]string{
+				"ENV":                      config.Production,
+				"HOST":                     "::1",
+				"PORT":                     "0",
+				"MONGODB_URI":              "mongodb+srv://listo:pw@cluster.example.com/?retryWrites=true",
+				"MONGODB_DATABASE":         "listo_prod",
+				"DATA_DIR":                 "/var/lib/listo",
+				"LOG_LEVEL":                "debug",
+				"LOG_FORMAT":               "json",
+				"JWT_SECRET":               secret32 + "more",
+				"JWT_ISSUER":               "https://listo.example.com",
+				"ACCESS_TOKEN_TTL":         "1s",
+				"REFRESH_TOKEN_TTL":        "24h",
+				"BCRYPT_COST":              "10",
+				"BCRYPT_QUEUE_TIMEOUT":     "100ms",
+				"BCRYPT_CONCURRENCY":       "3",
+				"CORS_ORIGINS":             " https://a.example.com, ,http://localhost:5173 ",
+				"TRUSTED_PROXIES":          "10.0.0.1, 172.16.0.0/12,::1",
+				"METRICS_ADDR":             "127.0.0.1:9090",
+				"SESSION_CACHE_TTL":        "0s",
+				"DB_TIMEOUT":               "100ms",
+				"RATE_AUTH_PER_MINUTE":     "0",
+				"RATE_REGISTER_PER_MINUTE": "1",
+				"RATE_REFRESH_PER_MINUTE":  "1000",
+				"AUTH_FAILURE_MAX":         "0",
+				"AUTH_FAILURE_WINDOW":      "1h",
+			},
+			want: config.Config{
+				Env:                   config.Production,
+				Host:                  "::1",
+				Port:                  0,
+				MongoURI:              "mongodb+srv://listo:pw@cluster.example.com/?retryWrites=true",
+				MongoDB:               "listo_prod",
+				DataDir:               "/var/lib/listo",
+				LogLevel:              slog.LevelDebug,
+				LogFormat:             "json",
+				JWTSecret:             secret32 + "more",
+				JWTIssuer:             "https://listo.example.com",
+				AccessTTL:             time.Second,
+				RefreshTTL:            24 * time.Hour,
+				BcryptCost:            10,
+				BcryptWait:            100 * time.Millisecond,
+				BcryptSlots:           3,
+				CORSOrigins:           []string{"https://a.example.com", "http://localhost:5173"},
+				TrustedProxy:          []string{"10.0.0.1", "172.16.0.0/12", "::1"},
+				MetricsAddr:           "127.0.0.1:9090",
+				SessionCache:          0,
+				DBTimeout:             100 * time.Millisecond,
+				RateAuthPerMinute:     0,
+				RateRegisterPerMinute: 1,
+				RateRefreshPerMinute:  1000,
+				AuthFailureMax:        0,
+				AuthFailureWindow:     time.Hour,
+			},
+			wantAddr:   "[::1]:0",
+			wantSecure: true,
+		},
+		{
+			name: "development with an explicit host and a 32-byte secret",
+			env:  map[string]string{"HOST": "0.0.0.0", "JWT_SECRET": secret32, "LOG_LEVEL": "WARN"},
+			want: with(func(c *config.Config) {
+				c.Host, c.JWTSecret, c.LogLevel = "0.0.0.0", secret32, slog.LevelWarn
+			}),
+			wantAddr:  "0.0.0.0:8080",
+			wantEmbed: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := config.Load(env(tt.env))
+			if err != nil {
+				t.Fatalf("Load = %v; want no error", err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Load (-want +got):\n%s", diff)
+			}
+			if got.Addr() != tt.wantAddr {
+				t.Errorf("Addr() = %q; want %q", got.Addr(), tt.wantAddr)
+			}
+			if got.Secure() != tt.wantSecure {
+				t.Errorf("Secure() = %v; want %v", got.Secure(), tt.wantSecure)
+			}
+			if got.Embedded() != tt.wantEmbed {
+				t.Errorf("Embedded() = %v; want %v", got.Embedded(), tt.wantEmbed)
+			}
+		})
+	}
+}
+
+// TestHelpShowsDefaults checks the default PrintHelp shows for a variable is
+// the one Load uses: loading the shown default gives the same config as
+// loading nothing.
+func TestHelpShowsDefaults(t *testing.T) {
+	var b bytes.Buffer
+	config.PrintHelp(&b)
+	base, err := config.Load(env(nil))
+	if err != nil {
+		t.Fatalf("Load(empty) = %v", err)
+	}
+	sc := bufio.NewScanner(&b)
+	n := 0
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if !strings.HasPrefix(sc.Text(), "  ") || len(fields) < 2 || fields[1] == "(unset)" {
+			continue
+		}
+		n++
+		name, def := fields[0], fields[1]
+		got, err := config.Load(env(map[string]string{name: def}))
+		if err != nil {
+			t.Errorf("Load(%s=%q), the default PrintHelp shows = %v", name, def, err)
+			continue
+		}
+		if diff := cmp.Diff(base, got); diff != "" {
+			t.Errorf("Load(%s=%q), the default PrintHelp shows, differs from the default (-default +got):\n%s", name, def, diff)
+		}
+	}
+	if n == 0 {
+		t.Error("PrintHelp shows no default at all")
+	}
+}
+
+// Secrets used by the masking tests: none may appear in any rendering.
+const (
+	maskedJWT      = "jwt-secret-that-must-never-be-printed-0123456789"
+	maskedPassword = "mongo-password-never-printed"
+	maskedKeyPass  = "tls-key-password-never-printed"
+)
+
+func secretConfig(t *testing.T) config.Config {
+	t.Helper()
+	cfg, err := config.Load(env(map[string]string{
+		"ENV":         config.Production,
+		"JWT_SECRET":  maskedJWT,
+		"MONGODB_URI": "mongodb://listo:" + maskedPassword + "@db.example.com:27017/?authSource=admin&tlsCertificateKeyFilePassword=" + maskedKeyPass,
+	}))
+	if err != nil {
+		t.Fatalf("Load = %v", err)
+	}
+	if cfg.JWTSecret != maskedJWT || !strings.Contains(cfg.MongoURI, maskedPassword) {
+		t.Fatalf("Load did not keep the secrets: %+v", cfg.LogValue())
+	}
+	return cfg
+}
+
+func TestConfigMasksSecrets(t *testing.T) {
+	cfg := secretConfig(t)
+	var text, json bytes.Buffer
+	slog.New(slog.NewTextHandler(&text, nil)).Info("start", "config", cfg)
+	slog.New(slog.NewJSONHandler(&json, nil)).Info("start", "config", cfg)
+	renderings := map[string]string{
+		"slog text": text.String(),
+		"slog json": json.String(),
+		"%v":        fmt.Sprintf("%v", cfg),
+		"%+v":       fmt.Sprintf("%+v", cfg),
+		"%s":        fmt.Sprintf("%s", cfg),
+		"%#v":       fmt.Sprintf("%#v", cfg),
+		"Println":   fmt.Sprintln(cfg),
+		"*Config":   fmt.Sprintf("%v", &cfg),
+	}
+	for how, s := range renderings {
+		for _, secret := range []string{maskedJWT, maskedPassword, maskedKeyPass} {
+			if strings.Contains(s, secret) {
+				t.Errorf("config printed with %s shows a secret: %s", how, s)
+			}
+		}
+		// What is safe to show is shown: the user and host of the URI,
+		// and that a secret is set.
+		for _, want := range []string{"listo@db.example.com", "authSource=admin", "production"} {
+			if !strings.Contains(s, want) {
+				t.Errorf("config printed with %s = %s; want it to contain %q", how, s, want)
+			}
+		}
+	}
+	if want := `"jwt_secret_set":true`; !strings.Contains(json.String(), want) {
+		t.Errorf("slog json = %s; want it to contain %s", json.String(), want)
+	}
+}
+
+func TestConfigMasksPasswordsInEveryURIShape(t *testing.T) {
+	tests := []struct{ uri, want string }{
+		{"mongodb://listo:" + maskedPassword + "@db1:27017,db2:27017/?replicaSet=rs0", "mongodb_uri=mongodb://listo@db1:27017,db2:27017/?replicaSet=rs0"},
+		{"mongodb+srv://listo:" + maskedPassword + "@cluster.example.com/listo?authMechanismProperties=AWS_SESSION_TOKEN:" + maskedKeyPass, "mongodb_uri=mongodb+srv://listo@cluster.example.com/listo?authMechanismProperties=xxxxx"},
+		{"mongodb://listo:" + maskedPassword + "@db:27017/%zz", "mongodb_uri=(unparsable)"},
+	}
+	for _, tt := range tests {
+		cfg, err := config.Load(env(map[string]string{"MONGODB_URI": tt.uri}))
+		if err != nil {
+			t.Fatalf("Load(MONGODB_URI=%q) = %v", tt.uri, err)
+		}
+		for how, s := range map[string]string{"%v": fmt.Sprintf("%v", cfg), "LogValue": cfg.LogValue().String()} {
+			if strings.Contains(s, maskedPassword) || strings.Contains(s, maskedKeyPass) || !strings.Contains(s, tt.want) {
+				t.Errorf("config with MONGODB_URI=%q printed with %s = %s; want %s and no secret", tt.uri, how, s, tt.want)
+			}
+		}
+	}
+}
+
+func TestLogValueOfTheEmbeddedDatabase(t *testing.T) {
+	cfg, err := config.Load(env(nil))
+	if err != nil {
+		t.Fatalf("Load = %v", err)
+	}
+	got := map[string]string{}
+	for _, a := range cfg.LogValue().Group() {
+		got[a.Key] = a.Value.String()
+	}
+	for k, want := range map[string]string{"mongodb_uri": "(embedded)", "jwt_secret_set": "false", "env": "development", "addr": "127.0.0.1:8080"} {
+		if got[k] != want {
+			t.Errorf("LogValue()[%s] = %q; want %q", k, got[k], want)
+		}
+	}
+}
