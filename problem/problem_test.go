@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -304,5 +305,53 @@ func TestErrorAndUnwrap(t *testing.T) {
 func TestContentType(t *testing.T) {
 	if problem.ContentType != "application/problem+json" {
 		t.Errorf("ContentType = %q; want application/problem+json", problem.ContentType)
+	}
+}
+
+func TestCommonProblems(t *testing.T) {
+	cause := errors.New("token expired at 12:00")
+	tests := []struct {
+		name string
+		p    *problem.Problem
+		want problem.Problem
+	}{
+		{"Unauthorized", problem.Unauthorized(cause), problem.Problem{
+			Type: "about:blank", Title: "Unauthorized", Status: http.StatusUnauthorized,
+			Detail:  "A valid access token is required.",
+			Headers: http.Header{"Www-Authenticate": {`Bearer realm="listo"`}},
+		}},
+		{"TooManyRequests rounds up", problem.TooManyRequests(1200 * time.Millisecond), problem.Problem{
+			Type: "about:blank", Title: "Too Many Requests", Status: http.StatusTooManyRequests,
+			Detail:  "Too many requests; try again later.",
+			Headers: http.Header{"Retry-After": {"2"}},
+		}},
+		{"TooManyRequests waits at least a second", problem.TooManyRequests(0), problem.Problem{
+			Type: "about:blank", Title: "Too Many Requests", Status: http.StatusTooManyRequests,
+			Detail:  "Too many requests; try again later.",
+			Headers: http.Header{"Retry-After": {"1"}},
+		}},
+		{"TooManyRequests whole seconds", problem.TooManyRequests(30 * time.Second), problem.Problem{
+			Type: "about:blank", Title: "Too Many Requests", Status: http.StatusTooManyRequests,
+			Detail:  "Too many requests; try again later.",
+			Headers: http.Header{"Retry-After": {"30"}},
+		}},
+		{"CSRFMismatch", problem.CSRFMismatch(), problem.Problem{
+			Type: "about:blank", Title: "Forbidden", Status: http.StatusForbidden,
+			Detail: "The X-CSRF-Token header must match the listo_csrf cookie.",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(&tt.want, tt.p, ignoreCause); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+	p := problem.Unauthorized(cause)
+	if p.Cause != cause {
+		t.Errorf("Unauthorized(cause).Cause = %v; want %v", p.Cause, cause)
+	}
+	if _, raw := wire(t, p); strings.Contains(raw, "expired") {
+		t.Errorf("JSON of Unauthorized(cause) = %s; it reveals the cause", raw)
 	}
 }
