@@ -85,6 +85,7 @@ type Config struct {
 	Store    Store
 	Cache    SessionCache
 	Tokens   *auth.Tokens
+	Refresh  *auth.RefreshTokens
 	Hasher   *auth.Hasher
 	Policy   *auth.PasswordPolicy
 	Failures *ratelimit.Failures
@@ -99,7 +100,9 @@ type Service struct {
 	store      Store
 	cache      SessionCache
 	tokens     *auth.Tokens
+	refresh    *auth.RefreshTokens
 	hasher     *auth.Hasher
+	checking   *oneAtATime // users with a password check in flight
 	policy     *auth.PasswordPolicy
 	failures   *ratelimit.Failures
 	now        func() time.Time
@@ -113,7 +116,8 @@ func New(c Config) *Service {
 		c.Now = time.Now
 	}
 	return &Service{
-		store: c.Store, cache: c.Cache, tokens: c.Tokens, hasher: c.Hasher, policy: c.Policy,
+		store: c.Store, cache: c.Cache, tokens: c.Tokens, refresh: c.Refresh, hasher: c.Hasher,
+		checking: newOneAtATime(), policy: c.Policy,
 		failures: c.Failures, now: c.Now, refreshTTL: c.RefreshTTL, events: c.Events,
 	}
 }

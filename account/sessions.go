@@ -85,10 +85,7 @@ func (s *Service) startSession(ctx context.Context, u models.User, device string
 	}
 	now := s.now()
 	sid := newSessionID()
-	rt, err := auth.NewRefreshToken(sid, 0)
-	if err != nil {
-		return Grant{}, err
-	}
+	rt := s.refresh.New(sid, 0)
 	sess, err := s.store.CreateSession(ctx, models.Session{
 		ID: sid, UserID: u.ID, RefreshHash: rt.Hash(), Generation: 0,
 		Device: device, UserAgent: truncate(cl.UserAgent, 512), IP: cl.IP,
@@ -117,10 +114,7 @@ func (s *Service) Refresh(ctx context.Context, presented string, cl Client) (Gra
 	if err != nil {
 		return Grant{}, problem.Unauthorized(err)
 	}
-	next, err := auth.NewRefreshToken(rt.SessionID, rt.Generation+1)
-	if err != nil {
-		return Grant{}, err
-	}
+	next := s.refresh.New(rt.SessionID, rt.Generation+1)
 	sess, err := s.store.RotateSession(ctx, models.Rotation{
 		SessionID: rt.SessionID, From: rt.Generation, FromHash: rt.Hash(), NewHash: next.Hash(),
 		UsedAt: s.now(), IP: cl.IP, UserAgent: truncate(cl.UserAgent, 512),
@@ -144,9 +138,11 @@ func (s *Service) Refresh(ctx context.Context, presented string, cl Client) (Gra
 	return s.grant(u, sess, next)
 }
 
-// refused explains a failed rotation: a token from an earlier generation of
-// a live session is reuse of a stolen or replayed token, and the session is
-// revoked so its newest tokens stop working too.
+// refused explains a failed rotation: a token that Listo issued for an
+// earlier generation of a live session is reuse of a stolen or replayed
+// token, and the session is revoked so its newest tokens stop working too.
+// A token it never issued (anyone can name a session id: it is in every
+// access token) is only refused, and the session lives on.
 func (s *Service) refused(ctx context.Context, rt auth.RefreshToken) error {
 	sess, err := s.store.SessionByID(ctx, rt.SessionID)
 	if errors.Is(err, models.ErrNotFound) {
@@ -155,7 +151,7 @@ func (s *Service) refused(ctx context.Context, rt auth.RefreshToken) error {
 	if err != nil {
 		return err
 	}
-	if sess.Live(s.now()) && rt.Generation < sess.Generation {
+	if sess.Live(s.now()) && rt.Generation < sess.Generation && s.refresh.Issued(rt) {
 		if err := s.endSession(ctx, sess.UserID, sess.ID); err != nil && !errors.Is(err, models.ErrNotFound) {
 			return err
 		}

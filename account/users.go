@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"listo/auth"
 	"listo/models"
@@ -88,19 +89,37 @@ func (s *Service) UpdateSelf(ctx context.Context, p auth.Principal, up SelfUpdat
 }
 
 // verifyPassword re-reads the user (a cached principal may be seconds old)
-// and checks the password: wrong is 403 on the named field.
+// and checks the password: wrong is 403 on the named field. A stolen
+// session must not make a password oracle, so these checks count toward
+// the same per-email failure lock as logins (429 once locked; the session
+// is not touched), and one account runs one check at a time: a concurrent
+// one is 429 at once, so no one can fill the bcrypt pool that everybody's
+// logins share.
 func (s *Service) verifyPassword(ctx context.Context, userID, password, field string) error {
 	u, err := s.store.UserByID(ctx, userID)
 	if err != nil {
 		return err
 	}
+	if !s.checking.enter(u.ID) {
+		s.events.rateLimited()
+		return problem.TooManyRequests(time.Second)
+	}
+	defer s.checking.leave(u.ID)
+	attempt, allowed, wait := s.failures.Begin(u.Email)
+	if !allowed {
+		s.events.rateLimited()
+		return problem.TooManyRequests(wait)
+	}
+	defer attempt.End()
 	ok, err := s.hasher.Compare(ctx, u.PasswordHash, password)
 	if err != nil {
 		return busyOr(err)
 	}
 	if !ok {
+		attempt.Fail()
 		return wrongPassword(field)
 	}
+	attempt.Succeed()
 	return nil
 }
 

@@ -59,6 +59,7 @@ type App struct {
 	now      func() time.Time
 	tokens   *auth.Tokens
 	checker  *auth.Checker
+	csrf     *auth.CSRF
 	hasher   *auth.Hasher
 	accounts *account.Service
 	handlers handlers
@@ -98,6 +99,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 	a := &App{cfg: cfg, log: log, store: st, now: now, static: static}
 	a.tokens = auth.NewTokens([]byte(cfg.JWTSecret), cfg.JWTIssuer, cfg.AccessTTL, now)
 	a.checker = auth.NewChecker(st, cfg.SessionCache, now, 100_000)
+	a.csrf = auth.NewCSRF([]byte(cfg.JWTSecret))
 	a.hasher = auth.NewHasher(cfg.BcryptCost, cfg.BcryptSlots, cfg.BcryptWait)
 	if m := o.Metrics; m != nil {
 		a.hasher.ObserveWait, a.hasher.ObserveRunning = m.ObserveBcryptWait, m.BcryptRunning
@@ -111,13 +113,14 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 	a.limits.refresh = ratelimit.NewKeyed(cfg.RateRefreshPerMinute, time.Minute, now)
 	a.accounts = account.New(account.Config{
 		Store: st, Cache: a.checker, Tokens: a.tokens, Hasher: a.hasher,
+		Refresh:    auth.NewRefreshTokens([]byte(cfg.JWTSecret)),
 		Policy:     auth.NewPasswordPolicy(),
 		Failures:   ratelimit.NewFailures(cfg.AuthFailureMax, cfg.AuthFailureWindow, now),
 		Now:        now,
 		RefreshTTL: cfg.RefreshTTL,
 		Events:     a.events,
 	})
-	cookies := controllers.Cookies{Secure: cfg.Secure(), AccessTTL: cfg.AccessTTL, Now: now}
+	cookies := controllers.Cookies{Secure: cfg.Secure(), AccessTTL: cfg.AccessTTL, CSRF: a.csrf, Now: now}
 	a.handlers = handlers{
 		health:     &controllers.Health{DB: st},
 		register:   &controllers.Register{Accounts: a.accounts, Validate: validator},
@@ -127,7 +130,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 		me:         &controllers.Me{Accounts: a.accounts, Validate: validator, Cookies: cookies},
 		devices:    &controllers.Devices{Sessions: st, Accounts: a.accounts, Now: now},
 		usersAdmin: &controllers.UsersAdmin{Users: st, Accounts: a.accounts, Validate: validator},
-		todos:      &controllers.Todos{Store: st, Validate: validator, Now: now},
+		todos:      &controllers.Todos{Store: st, Validate: validator, Now: now, Log: log},
 	}
 
 	gin.SetMode(gin.ReleaseMode)

@@ -40,6 +40,9 @@ func createAdmin(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
+	if msg := models.TextProblem(models.TextSecret, password); msg != "" {
+		return fmt.Errorf("create-admin: the password %s", msg)
+	}
 	if err := auth.NewPasswordPolicy().Check(password); err != nil {
 		return fmt.Errorf("create-admin: %w", err)
 	}

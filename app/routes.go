@@ -15,7 +15,7 @@ import (
 // handler.
 func (a *App) routes(r *gin.Engine) {
 	h := controllers.H
-	authn := middleware.Authenticate(a.tokens, a.checker)
+	authn := middleware.Authenticate(a.tokens, a.checker, a.csrf)
 	limit := func(l limiter) gin.HandlerFunc { return middleware.RateLimit(l, a.events.RateLimited) }
 
 	hs := a.handlers

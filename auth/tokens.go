@@ -4,6 +4,7 @@
 package auth
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -154,23 +155,53 @@ func (t *Tokens) parse(token string) (AccessClaims, error) {
 }
 
 // RefreshToken is a parsed refresh token: "<session id>.<generation>.<secret>",
-// where the secret is 32 random bytes in base64url. Carrying the session id
-// and the generation lets Listo recognise any token of a session that was
-// rotated away, and only its SHA-256 is stored.
+// where the secret is 32 bytes in base64url. Carrying the session id and the
+// generation lets Listo recognise any token of a session that was rotated
+// away, and only its SHA-256 is stored.
 type RefreshToken struct {
 	SessionID  string
 	Generation int
 	raw        string
 }
 
-// NewRefreshToken makes the refresh token of a session's generation.
-func NewRefreshToken(sessionID string, generation int) (RefreshToken, error) {
-	var secret [32]byte
-	if _, err := rand.Read(secret[:]); err != nil {
-		return RefreshToken{}, fmt.Errorf("refresh token: %w", err)
-	}
-	raw := sessionID + "." + strconv.Itoa(generation) + "." + base64.RawURLEncoding.EncodeToString(secret[:])
-	return RefreshToken{SessionID: sessionID, Generation: generation, raw: raw}, nil
+// RefreshTokens makes refresh tokens whose secret is an HMAC of the session
+// id and the generation under a server key. Only the newest generation's
+// hash is stored, yet a token of an earlier generation can be told apart
+// from a forgery: reuse of a token Listo really issued revokes its session,
+// while a made-up token naming a (public) session id is merely refused.
+type RefreshTokens struct {
+	key []byte
+}
+
+// NewRefreshTokens derives the refresh-token key from the server secret
+// (the JWT key), labelled so it is never the same key as another use's.
+func NewRefreshTokens(secret []byte) *RefreshTokens {
+	return &RefreshTokens{key: DeriveKey(secret, "listo refresh tokens v1")}
+}
+
+// DeriveKey derives a purpose-bound key from the server secret.
+func DeriveKey(secret []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
+}
+
+func (k *RefreshTokens) secret(sessionID string, generation int) string {
+	m := hmac.New(sha256.New, k.key)
+	m.Write([]byte(sessionID + "." + strconv.Itoa(generation)))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// New makes the refresh token of a session's generation.
+func (k *RefreshTokens) New(sessionID string, generation int) RefreshToken {
+	raw := sessionID + "." + strconv.Itoa(generation) + "." + k.secret(sessionID, generation)
+	return RefreshToken{SessionID: sessionID, Generation: generation, raw: raw}
+}
+
+// Issued reports whether rt is a token this key made (in constant time).
+func (k *RefreshTokens) Issued(rt RefreshToken) bool {
+	want := k.New(rt.SessionID, rt.Generation)
+	return hmac.Equal([]byte(want.raw), []byte(rt.raw))
 }
 
 // ParseRefreshToken splits a presented refresh token; anything that is not

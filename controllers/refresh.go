@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"listo/account"
+	"listo/auth"
 	"listo/httpx"
 	"listo/problem"
 	"listo/schemas"
@@ -42,7 +43,9 @@ func (h *Refresh) Handle(c *gin.Context) error {
 		if err != nil || ck.Value == "" {
 			return problem.Unauthorized(errors.New("no refresh token"))
 		}
-		if !httpx.CSRFMatches(c.Request) {
+		// The CSRF token is signed for the session the refresh token
+		// names; a malformed token names none and is refused below.
+		if rt, err := auth.ParseRefreshToken(ck.Value); err == nil && !h.Cookies.csrfValid(c.Request, rt.SessionID) {
 			return problem.CSRFMismatch()
 		}
 		presented, cookie = ck.Value, true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -38,6 +39,7 @@ type Todos struct {
 	Store    TodoStore
 	Validate *schemas.Validator
 	Now      func() time.Time
+	Log      *slog.Logger
 }
 
 type todoCreateRequest struct {
@@ -83,7 +85,24 @@ func parseDue(s *string) (*time.Time, error) {
 	if err != nil {
 		return nil, problem.Field("/due", "must be a date and time like 2026-12-31T17:00:00Z")
 	}
+	t = t.UTC()
+	if !models.TimeInRange(t) {
+		return nil, problem.Field("/due", "must be between the years 0001 and 9999 in UTC")
+	}
 	return &t, nil
+}
+
+// searchText checks the plain text of a ?q= search, as sent, and returns
+// it trimmed.
+func searchText(q string) (string, *problem.FieldError) {
+	if msg := models.TextProblem(models.TextLine, q); msg != "" {
+		return "", &problem.FieldError{Field: "q", Message: msg}
+	}
+	q = strings.TrimSpace(q)
+	if utf8.RuneCountInString(q) > 200 {
+		return "", &problem.FieldError{Field: "q", Message: "must be at most 200 characters"}
+	}
+	return q, nil
 }
 
 // etag is the entity tag of a todo at version v: its version, quoted.
@@ -151,9 +170,9 @@ func todoQuery(c *gin.Context) (models.TodoQuery, error) {
 			errs = append(errs, problem.FieldError{Field: "completed", Message: "must be true or false"})
 		}
 	}
-	q.Q = strings.TrimSpace(c.Query("q"))
-	if utf8.RuneCountInString(q.Q) > 200 {
-		errs = append(errs, problem.FieldError{Field: "q", Message: "must be at most 200 characters"})
+	var bad *problem.FieldError
+	if q.Q, bad = searchText(c.Query("q")); bad != nil {
+		errs = append(errs, *bad)
 	}
 	if v, ok := c.GetQuery("due_before"); ok {
 		t, err := parseDateOrTime(v)
@@ -184,6 +203,21 @@ func parseDateOrTime(s string) (time.Time, error) {
 	return time.Parse(time.RFC3339Nano, strings.ToUpper(s))
 }
 
+// repair makes a stored todo encodable: a time outside the years JSON
+// dates can carry (stored before due dates were checked, or by another
+// writer) is dropped and logged, so one bad value cannot break a whole
+// list.
+func (h *Todos) repair(c *gin.Context, t *models.Todo) {
+	if t.Due != nil && !models.TimeInRange(*t.Due) {
+		h.Log.LogAttrs(c.Request.Context(), slog.LevelError, "todo with an unencodable due date; answered without it",
+			slog.String("todo_id", t.ID), slog.String("request_id", httpx.RequestID(c)))
+		t.Due = nil
+	}
+	if t.CompletedAt != nil && !models.TimeInRange(*t.CompletedAt) {
+		t.CompletedAt = nil
+	}
+}
+
 func sendTodo(c *gin.Context, status int, t models.Todo) {
 	c.Header("ETag", etag(t.Version))
 	httpx.NoStore(c)
@@ -201,6 +235,9 @@ func (h *Todos) List(c *gin.Context) error {
 	page, err := h.Store.ListTodos(c.Request.Context(), httpx.Principal(c).User.ID, q)
 	if err != nil {
 		return err
+	}
+	for i := range page.Items {
+		h.repair(c, &page.Items[i])
 	}
 	httpx.NoStore(c)
 	c.JSON(http.StatusOK, page)

@@ -1,14 +1,13 @@
 package controllers
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"listo/account"
+	"listo/auth"
 	"listo/httpx"
 	"listo/models"
 )
@@ -31,6 +30,7 @@ type tokenResponse struct {
 type Cookies struct {
 	Secure    bool          // Secure attribute (production, behind HTTPS)
 	AccessTTL time.Duration // lifetime of an access token
+	CSRF      *auth.CSRF    // signs the CSRF token for the session
 	Now       func() time.Time
 }
 
@@ -41,7 +41,7 @@ func (k Cookies) sendGrant(c *gin.Context, g account.Grant, cookie bool) {
 	httpx.NoStore(c)
 	c.Header("Pragma", "no-cache")
 	if cookie {
-		csrf := randomToken()
+		csrf := k.CSRF.Issue(g.Session.ID)
 		session := int(g.Session.ExpiresAt.Sub(k.Now()).Seconds())
 		k.set(c, httpx.AccessCookie, g.Access, "/", int(k.AccessTTL.Seconds()), true)
 		k.set(c, httpx.RefreshCookie, g.Refresh.String(), "/refresh", session, true)
@@ -67,10 +67,11 @@ func (k Cookies) clear(c *gin.Context) {
 	k.set(c, httpx.CSRFCookie, "", "/", -1, false)
 }
 
-func randomToken() string {
-	var b [32]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
+// csrfValid reports whether a cookie-mode request carries the CSRF token
+// of the session.
+func (k Cookies) csrfValid(r *http.Request, sessionID string) bool {
+	tok, ok := httpx.CSRFToken(r)
+	return ok && k.CSRF.Valid(sessionID, tok)
 }
 
 // client describes the caller for the session record.

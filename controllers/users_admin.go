@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -40,9 +39,9 @@ func (h *UsersAdmin) List(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	q := strings.TrimSpace(c.Query("q"))
-	if len(q) > 200 {
-		return problem.Field("q", "must be at most 200 characters")
+	q, bad := searchText(c.Query("q"))
+	if bad != nil {
+		return problem.Validation("The query has invalid parameters.", *bad)
 	}
 	res, err := h.Users.ListUsers(c.Request.Context(), models.UserQuery{Q: q, Page: page, PerPage: perPage})
 	if err != nil {

@@ -85,11 +85,14 @@ func Fail(c *gin.Context, err error) {
 // browser or a proxy (every authenticated JSON answer).
 func NoStore(c *gin.Context) { c.Header("Cache-Control", "no-store") }
 
-// CSRFMatches reports whether the X-CSRF-Token header equals the listo_csrf
-// cookie (double-submit), in constant time.
-func CSRFMatches(r *http.Request) bool {
+// CSRFToken returns the X-CSRF-Token header when it equals the listo_csrf
+// cookie (double-submit, compared in constant time); whether the token was
+// issued for the request's session is the caller's check (auth.CSRF).
+func CSRFToken(r *http.Request) (string, bool) {
 	ck, err := r.Cookie(CSRFCookie)
 	h := r.Header.Get(CSRFHeader)
-	return err == nil && ck.Value != "" && h != "" &&
-		subtle.ConstantTimeCompare([]byte(ck.Value), []byte(h)) == 1
+	if err != nil || ck.Value == "" || h == "" || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(h)) != 1 {
+		return "", false
+	}
+	return h, true
 }

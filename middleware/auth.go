@@ -16,22 +16,27 @@ import (
 
 // Authenticate requires a valid access token, from "Authorization: Bearer"
 // or the listo_access cookie, whose session is live. A cookie-authenticated
-// unsafe request must also carry X-CSRF-Token equal to the listo_csrf cookie.
-func Authenticate(tokens *auth.Tokens, checker *auth.Checker) gin.HandlerFunc {
+// unsafe request must also carry X-CSRF-Token equal to the listo_csrf
+// cookie, and that token must be signed for the access token's session.
+// Every answer behind it is private to the caller: Cache-Control: no-store.
+func Authenticate(tokens *auth.Tokens, checker *auth.Checker, csrf *auth.CSRF) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		httpx.NoStore(c)
 		token, fromCookie, err := accessToken(c.Request)
 		if err != nil {
 			httpx.Fail(c, problem.Unauthorized(err))
-			return
-		}
-		if fromCookie && unsafeMethod(c.Request.Method) && !httpx.CSRFMatches(c.Request) {
-			httpx.Fail(c, problem.CSRFMismatch())
 			return
 		}
 		claims, err := tokens.Verify(token)
 		if err != nil {
 			httpx.Fail(c, problem.Unauthorized(err))
 			return
+		}
+		if fromCookie && unsafeMethod(c.Request.Method) {
+			if tok, ok := httpx.CSRFToken(c.Request); !ok || !csrf.Valid(claims.SessionID, tok) {
+				httpx.Fail(c, problem.CSRFMismatch())
+				return
+			}
 		}
 		p, err := checker.Check(c.Request.Context(), claims)
 		if errors.Is(err, models.ErrUnauthorized) {

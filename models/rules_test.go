@@ -42,3 +42,29 @@ func TestTodoSortsStartWithTheDefault(t *testing.T) {
 		t.Errorf("TodoSorts() = %v", s)
 	}
 }
+
+func TestTextProblem(t *testing.T) {
+	cases := []struct {
+		kind, s string
+		ok      bool
+	}{
+		{models.TextLine, "Ann Lee\tjr", true},
+		{models.TextLine, "two\nlines", false},
+		{models.TextMultiline, "two\nlines", true},
+		{models.TextMultiline, "crlf\r\n", false},
+		{models.TextLine, "nul\x00", false},
+		{models.TextLine, "c1\u0085", false},
+		{models.TextLine, "del\x7f", false},
+		{models.TextLine, "evil\u202egnp.exe", false},
+		{models.TextLine, "iso\u2066late", false},
+		{models.TextSecret, "rtl\u202e is fine in a password", true},
+		{models.TextSecret, "but not\x00", false},
+		{models.TextLine, "bad \xff utf-8", false},
+		{models.TextLine, "ünïcødé and 漢字 and emoji 🙂", true},
+	}
+	for _, c := range cases {
+		if got := models.TextProblem(c.kind, c.s); (got == "") != c.ok {
+			t.Errorf("TextProblem(%q, %q) = %q; want ok=%v", c.kind, c.s, got, c.ok)
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
+	"listo/models"
 	"listo/problem"
 )
 
@@ -34,6 +35,9 @@ func New() (*Validator, error) {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.AssertFormat()
+	for _, f := range textFormats() {
+		c.RegisterFormat(f)
+	}
 	names, err := fs.Glob(files, "*.json")
 	if err != nil {
 		return nil, err
@@ -60,6 +64,28 @@ func New() (*Validator, error) {
 		v.schemas[strings.TrimSuffix(name, ".json")] = sch
 	}
 	return v, nil
+}
+
+// textFormatPrefix names Listo's own string formats: "listo-line",
+// "listo-multiline" and "listo-secret" accept the text that
+// models.TextProblem accepts for that kind.
+const textFormatPrefix = "listo-"
+
+func textFormats() []*jsonschema.Format {
+	var out []*jsonschema.Format
+	for _, k := range []string{models.TextLine, models.TextMultiline, models.TextSecret} {
+		out = append(out, &jsonschema.Format{Name: textFormatPrefix + k, Validate: func(v any) error {
+			s, ok := v.(string)
+			if !ok {
+				return nil // formats apply to strings only
+			}
+			if msg := models.TextProblem(k, s); msg != "" {
+				return errors.New(msg)
+			}
+			return nil
+		}})
+	}
+	return out
 }
 
 func url(name string) string { return "https://listo.invalid/schemas/" + name }
@@ -181,6 +207,9 @@ func describe(e *jsonschema.ValidationError) []problem.FieldError {
 		b, _ := json.Marshal(k.Want)
 		return one("must be " + string(b))
 	case *kind.Format:
+		if strings.HasPrefix(k.Want, textFormatPrefix) && k.Err != nil {
+			return one(k.Err.Error())
+		}
 		switch k.Want {
 		case "email":
 			return one("must be a valid email address")
