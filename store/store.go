@@ -11,22 +11,14 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/FerretDB/FerretDB/ferretdb"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
-	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
-
-	"listo/models"
 )
 
 // Options configures Open.
@@ -97,50 +89,6 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	s.todos = s.db.Collection("todos")
 	return s, nil
 }
-
-// startEmbedded runs FerretDB with its SQLite backend on a loopback port.
-func startEmbedded(dataDir string, log *slog.Logger) (uri string, stop func(), err error) {
-	dir, err := filepath.Abs(filepath.Join(dataDir, "db"))
-	if err != nil {
-		return "", nil, fmt.Errorf("db: data dir: %w", err)
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", nil, fmt.Errorf("db: data dir: %w", err)
-	}
-	// FerretDB logs whole documents below warn level, and every driver
-	// disconnect as a warning: only its errors reach Listo's log.
-	quiet := slog.New(minLevel{log.Handler(), slog.LevelError}).With("component", "ferretdb")
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + dir + "/",
-		Logger:    quiet,
-	})
-	if err != nil {
-		return "", nil, fmt.Errorf("db: embedded ferretdb: %w", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = f.Run(ctx)
-	}()
-	return f.MongoDBURI(), func() { cancel(); <-done }, nil
-}
-
-// minLevel drops records below a level, whatever the wrapped handler allows.
-type minLevel struct {
-	slog.Handler
-	min slog.Level
-}
-
-func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= h.min && h.Handler.Enabled(ctx, l)
-}
-func (h minLevel) WithAttrs(a []slog.Attr) slog.Handler {
-	return minLevel{h.Handler.WithAttrs(a), h.min}
-}
-func (h minLevel) WithGroup(n string) slog.Handler { return minLevel{h.Handler.WithGroup(n), h.min} }
 
 // Embedded reports whether the store runs the embedded FerretDB.
 func (s *Store) Embedded() bool { return s.writeMu != nil }
@@ -281,51 +229,3 @@ func (s *Store) write(ctx context.Context, name string, f func(ctx context.Conte
 	}
 	return s.op(ctx, name, f)
 }
-
-// mapErr turns driver errors into model errors, keeping the driver error in
-// the chain for the log.
-func mapErr(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, mongo.ErrNoDocuments):
-		return fmt.Errorf("db: %w", models.ErrNotFound)
-	case mongo.IsDuplicateKeyError(err), isEmbeddedUpdateDuplicate(err):
-		return fmt.Errorf("db: %w: %w", models.ErrConflict, err)
-	case unavailable(err):
-		return fmt.Errorf("db: %w: %w", models.ErrUnavailable, err)
-	}
-	return fmt.Errorf("db: %w", err)
-}
-
-func unavailable(err error) bool {
-	var sel topology.ServerSelectionError
-	return mongo.IsTimeout(err) || mongo.IsNetworkError(err) ||
-		errors.As(err, &sel) ||
-		errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, mongo.ErrClientDisconnected) ||
-		errors.Is(err, topology.ErrTopologyClosed)
-}
-
-// isEmbeddedUpdateDuplicate recognises FerretDB v1's answer to an update that
-// breaks a unique index: InternalError (code 1) instead of 11000.
-func isEmbeddedUpdateDuplicate(err error) bool {
-	var se mongo.ServerError
-	if !errors.As(err, &se) || !se.HasErrorCode(1) {
-		return false
-	}
-	msg := strings.ToLower(err.Error())
-	return strings.Contains(msg, "unique") || strings.Contains(msg, "duplicate")
-}
-
-// parseID turns an API id into an ObjectID; a malformed id is simply not
-// found, so probing ids reveals nothing.
-func parseID(id string) (bson.ObjectID, error) {
-	oid, err := bson.ObjectIDFromHex(id)
-	if err != nil {
-		return bson.ObjectID{}, fmt.Errorf("db: %w", models.ErrNotFound)
-	}
-	return oid, nil
-}
-
-func isNotFound(err error) bool { return errors.Is(err, models.ErrNotFound) }
