@@ -65,7 +65,7 @@ type App struct {
 	handlers handlers
 	static   *controllers.Static
 	events   account.Events
-	limits   struct{ auth, register, refresh limiter }
+	limits   struct{ auth, register, refresh, todoWrites limiter }
 	handler  http.Handler
 }
 
@@ -111,6 +111,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 	a.limits.auth = ratelimit.NewKeyed(cfg.RateAuthPerMinute, time.Minute, now)
 	a.limits.register = ratelimit.NewKeyed(cfg.RateRegisterPerMinute, time.Minute, now)
 	a.limits.refresh = ratelimit.NewKeyed(cfg.RateRefreshPerMinute, time.Minute, now)
+	a.limits.todoWrites = ratelimit.NewKeyedRate(cfg.RateTodoWritesPerSec, cfg.RateTodoWritesBurst, now)
 	a.accounts = account.New(account.Config{
 		Store: st, Cache: a.checker, Tokens: a.tokens, Hasher: a.hasher,
 		Refresh:    auth.NewRefreshTokens([]byte(cfg.JWTSecret)),
@@ -248,10 +249,13 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	}
 	if mln != nil {
 		s.MetricsAddr = mln.Addr().String()
-		// No write timeout: /debug/pprof/profile streams for its ?seconds.
+		// The write timeout leaves room for a 30-second CPU profile
+		// (/debug/pprof/profile?seconds=30, with PPROF=true).
 		s.metrics = &http.Server{
-			Handler:           o.Metrics.Handler(),
+			Handler:           o.Metrics.Handler(cfg.Pprof),
 			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       10 * time.Second,
+			WriteTimeout:      45 * time.Second,
 			IdleTimeout:       120 * time.Second,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		}

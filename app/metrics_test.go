@@ -42,6 +42,7 @@ func scrape(t *testing.T, url string) (map[string]string, string) {
 func TestMetricsListener(t *testing.T) {
 	srv := apptest.Start(t, apptest.Options{Env: map[string]string{
 		"METRICS_ADDR":            "127.0.0.1:0",
+		"PPROF":                   "true",
 		"RATE_REFRESH_PER_MINUTE": "2",
 	}})
 	if srv.MetricsAddr == "" {
@@ -124,4 +125,28 @@ func TestMetricsOffByDefault(t *testing.T) {
 		t.Errorf("MetricsAddr = %q with METRICS_ADDR unset; want no listener", srv.MetricsAddr)
 	}
 	srv.Client().Do("GET", "/metrics", nil).Expect(t, http.StatusNotFound)
+}
+
+// pprof is off unless PPROF=true: a DNS-rebinding page in an operator's
+// browser must not reach the profiles of a loopback metrics listener.
+func TestPprofOffByDefault(t *testing.T) {
+	srv := apptest.Start(t, apptest.Options{Env: map[string]string{"METRICS_ADDR": "127.0.0.1:0"}})
+	for _, path := range []string{"/debug/pprof/", "/debug/pprof/profile?seconds=1", "/debug/pprof/cmdline"} {
+		resp, err := http.Get("http://" + srv.MetricsAddr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s = %d with PPROF unset; want 404", path, resp.StatusCode)
+		}
+	}
+	resp, err := http.Get("http://" + srv.MetricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /metrics = %d; want 200", resp.StatusCode)
+	}
 }

@@ -33,7 +33,7 @@ func startListo(bin, dataDir string, o options) (*server, error) {
 	env := []string{
 		"ENV=development", "HOST=127.0.0.1", "PORT=0", "DATA_DIR=" + dataDir,
 		"BCRYPT_COST=" + strconv.Itoa(o.cost), "LOG_FORMAT=json", "LOG_LEVEL=info",
-		"RATE_AUTH_PER_MINUTE=0", "RATE_REGISTER_PER_MINUTE=0", "RATE_REFRESH_PER_MINUTE=0", "AUTH_FAILURE_MAX=0",
+		"RATE_AUTH_PER_MINUTE=0", "RATE_REGISTER_PER_MINUTE=0", "RATE_REFRESH_PER_MINUTE=0", "AUTH_FAILURE_MAX=0", "RATE_TODO_WRITES_PER_SECOND=0",
 		"JWT_SECRET=bench-secret-bench-secret-bench-secret-0123456789",
 	}
 	if o.metrics {

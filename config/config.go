@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"runtime"
@@ -49,6 +50,11 @@ type Config struct {
 	RateRefreshPerMinute  int
 	AuthFailureMax        int
 	AuthFailureWindow     time.Duration
+
+	MaxTodosPerUser      int     // todos one user may hold
+	RateTodoWritesPerSec float64 // todo writes per second per user (0: no limit)
+	RateTodoWritesBurst  int     // ...and the burst above that rate
+	Pprof                bool    // serve /debug/pprof on METRICS_ADDR
 }
 
 // Addr is the listen address.
@@ -75,6 +81,9 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("cors_origins", c.CORSOrigins),
 		slog.Any("trusted_proxies", c.TrustedProxy),
 		slog.String("metrics_addr", c.MetricsAddr),
+		slog.Bool("pprof", c.Pprof),
+		slog.Int("max_todos_per_user", c.MaxTodosPerUser),
+		slog.Float64("rate_todo_writes_per_second", c.RateTodoWritesPerSec),
 	)
 }
 
@@ -242,6 +251,38 @@ func variables() []variable {
 		{"RATE_REFRESH_PER_MINUTE", "60", "POST /refresh requests per minute per client IP (0 disables)", intVar(func(c *Config) *int { return &c.RateRefreshPerMinute })},
 		{"AUTH_FAILURE_MAX", "5", "failed logins for one email before it is locked for the rest of the window (0 disables)", intVar(func(c *Config) *int { return &c.AuthFailureMax })},
 		{"AUTH_FAILURE_WINDOW", "15m", "window for AUTH_FAILURE_MAX", durationVar(func(c *Config) *time.Duration { return &c.AuthFailureWindow }, time.Second)},
+		{"MAX_TODOS_PER_USER", "5000", "todos one user may hold; the next create is 409 limit-reached", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 1_000_000 {
+				return errors.New("must be a whole number from 1 to 1000000")
+			}
+			c.MaxTodosPerUser = n
+			return nil
+		}},
+		{"RATE_TODO_WRITES_PER_SECOND", "10", "todo writes (create, change, delete, bulk) per second per user, beyond the burst (0 disables)", func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+				return errors.New("must be a number, 0 or more")
+			}
+			c.RateTodoWritesPerSec = f
+			return nil
+		}},
+		{"RATE_TODO_WRITES_BURST", "50", "todo writes one user may make at once before RATE_TODO_WRITES_PER_SECOND applies", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return errors.New("must be a whole number, 1 or more")
+			}
+			c.RateTodoWritesBurst = n
+			return nil
+		}},
+		{"PPROF", "false", "serve the runtime profiles under /debug/pprof on METRICS_ADDR", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return errors.New("must be true or false")
+			}
+			c.Pprof = b
+			return nil
+		}},
 	}
 }
 

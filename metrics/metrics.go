@@ -176,9 +176,16 @@ func (m *Metrics) RateLimited() { m.rateLimited.Inc() }
 // Handler serves the operator listener: GET /metrics in the Prometheus
 // exposition format and the runtime profiles under /debug/pprof/, on a
 // private mux (never http.DefaultServeMux).
-func (m *Metrics) Handler() http.Handler {
+//
+// The profiles are served only with pprof true (PPROF=true): they are
+// expensive to produce and reveal the program's internals, and a page in
+// an operator's browser could reach a loopback listener by DNS rebinding.
+func (m *Metrics) Handler(pprofOn bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg}))
+	if !pprofOn {
+		return mux
+	}
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

@@ -33,7 +33,7 @@ func TestLabelsBounded(t *testing.T) {
 	m.ObserveDB("todos.by_id", time.Millisecond, errors.Join(errors.New("db"), models.ErrNotFound))
 
 	rec := httptest.NewRecorder()
-	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	m.Handler(false).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body := rec.Body.String()
 	for _, line := range []string{
 		`listo_http_requests_total{method="GET",route="/todos/:id",status="200"} 1`,

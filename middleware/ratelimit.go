@@ -24,3 +24,20 @@ func RateLimit(l *ratelimit.Keyed, onReject func()) gin.HandlerFunc {
 		c.Next()
 	}
 }
+
+// UserRateLimit refuses an authenticated user over their budget with 429
+// and Retry-After: a per-user limit, so one account cannot flood a shared
+// resource (the todo writes) whatever IPs it comes from. It runs after
+// Authenticate.
+func UserRateLimit(l *ratelimit.Keyed, onReject func()) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if ok, wait := l.Allow(httpx.Principal(c).User.ID); !ok {
+			if onReject != nil {
+				onReject()
+			}
+			httpx.Fail(c, problem.TooManyRequests(wait))
+			return
+		}
+		c.Next()
+	}
+}

@@ -25,6 +25,9 @@ var (
 	ErrUnauthorized = errors.New("unauthorized")
 	// ErrForbidden means the caller is authenticated but may not do this.
 	ErrForbidden = errors.New("forbidden")
+	// ErrLimitReached means a per-user limit (a count of things one user may
+	// hold) would be passed; it is also an ErrConflict.
+	ErrLimitReached = fmt.Errorf("limit reached: %w", ErrConflict)
 	// ErrLastAdmin means a change would leave no enabled admin; it is also
 	// an ErrConflict.
 	ErrLastAdmin = fmt.Errorf("the last admin cannot be demoted, disabled or deleted: %w", ErrConflict)

@@ -28,3 +28,12 @@ func TooManyRequests(wait time.Duration) *Problem {
 func CSRFMismatch() *Problem {
 	return New(http.StatusForbidden, "The X-CSRF-Token header must match the listo_csrf cookie.")
 }
+
+// LimitReached is the 409 of a per-user limit, naming it: the create (or
+// import) that would pass it changes nothing.
+func LimitReached(detail string) *Problem {
+	p := New(http.StatusConflict, detail)
+	p.Type = "/problems/limit-reached"
+	p.Title = "Limit reached"
+	return p
+}

@@ -89,6 +89,25 @@ func NewKeyed(limit int, per time.Duration, now func() time.Time) *Keyed {
 	return k
 }
 
+// NewKeyedRate returns a limiter that allows perSecond events per key, with
+// bursts of up to burst at once (a per-user write limit: 10 per second,
+// bursts of 50). A perSecond of 0 (or less) disables it.
+func NewKeyedRate(perSecond float64, burst int, now func() time.Time) *Keyed {
+	if now == nil {
+		now = time.Now
+	}
+	k := &Keyed{now: now}
+	if perSecond <= 0 || burst <= 0 {
+		return k
+	}
+	k.limit = rate.Limit(perSecond)
+	k.burst = burst
+	k.buckets = make(map[string]*rate.Limiter)
+	// A bucket is full again, the same as a new one, after burst/rate.
+	k.sweep = newSweeper(time.Duration(float64(burst)/perSecond*float64(time.Second))+time.Second, now())
+	return k
+}
+
 // Allow reports whether one more event for key is allowed now, and spends a
 // token if so. When it is not, retryAfter says how long until it would be,
 // rounded up to whole seconds and at least 1s.
