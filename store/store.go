@@ -1,12 +1,16 @@
 // Package store keeps Listo's users, sessions and todos in MongoDB through the
 // official driver. Without a MongoDB URI it starts an embedded FerretDB
-// (SQLite files under the data folder) in-process and talks to it with the
-// same code.
+// (SQLite files under the data folder, see embedded.go)
+// in-process and talks to it with the same code.
 //
-// The embedded engine loses concurrent updates to one document, so in
-// embedded mode every write goes through one mutex (the embedded database has
-// no other client); on MongoDB the same single-document conditional updates
-// are atomic by themselves.
+// What differs between the two backends is decided once, in Open:
+//   - the embedded engine loses concurrent updates to one document, so there
+//     every write goes through one mutex (the embedded database has no other
+//     client); on MongoDB the same single-document conditional updates are
+//     atomic by themselves;
+//   - where todos live and how a todo query runs is a todoLayout (layout.go):
+//     one indexed collection on MongoDB, one collection per user on the
+//     embedded engine, which scans.
 package store
 
 import (
@@ -39,7 +43,7 @@ type Store struct {
 	db       *mongo.Database
 	users    *mongo.Collection
 	sessions *mongo.Collection
-	todos    *mongo.Collection
+	todos    todoLayout
 	timeout  time.Duration
 	log      *slog.Logger
 	observe  func(op string, d time.Duration, err error)
@@ -63,7 +67,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		o.Timeout = 3 * time.Second
 	}
 	s := &Store{timeout: o.Timeout, log: o.Logger, observe: o.Observe}
-	uri := o.URI
+	uri, layout := o.URI, newSharedTodos
 	if uri == "" {
 		var err error
 		uri, s.stopEmbedded, err = startEmbedded(o.DataDir, o.Logger)
@@ -71,6 +75,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 			return nil, err
 		}
 		s.writeMu = &sync.Mutex{}
+		layout = newPerUserTodos
 	}
 	opts := options.Client().ApplyURI(uri).
 		SetServerSelectionTimeout(o.Timeout).
@@ -86,12 +91,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	s.db = client.Database(o.Database)
 	s.users = s.db.Collection("users")
 	s.sessions = s.db.Collection("sessions")
-	s.todos = s.db.Collection("todos")
+	s.todos = layout(s.db, s.op)
 	return s, nil
 }
-
-// Embedded reports whether the store runs the embedded FerretDB.
-func (s *Store) Embedded() bool { return s.writeMu != nil }
 
 // Close disconnects the driver, then stops the embedded database (in that
 // order: FerretDB waits for open connections).
@@ -132,10 +134,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 	if s.indexesReady {
 		return nil
 	}
-	specs := []struct {
-		coll    *mongo.Collection
-		indexes []mongo.IndexModel
-	}{
+	specs := []indexSet{
 		{s.users, []mongo.IndexModel{
 			{Keys: bson.D{{Key: "email", Value: 1}}, Options: options.Index().SetUnique(true).SetName("email_unique")},
 			{Keys: bson.D{{Key: "role", Value: 1}}, Options: options.Index().SetName("role")},
@@ -145,9 +144,8 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 			{Keys: bson.D{{Key: "refresh_hash", Value: 1}}, Options: options.Index().SetName("refresh_hash")},
 			{Keys: bson.D{{Key: "expires_at", Value: 1}}, Options: options.Index().SetName("expires_at")},
 		}},
-		{s.todos, todoIndexes()},
 	}
-	for _, spec := range specs {
+	for _, spec := range append(specs, s.todos.indexes()...) {
 		err := s.write(ctx, "create_indexes", func(ctx context.Context) error {
 			missing, err := missingIndexes(ctx, spec.coll, spec.indexes)
 			if err != nil || len(missing) == 0 {
@@ -162,6 +160,12 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 	}
 	s.indexesReady = true
 	return nil
+}
+
+// indexSet is the indexes that one collection needs.
+type indexSet struct {
+	coll    *mongo.Collection
+	indexes []mongo.IndexModel
 }
 
 // missingIndexes lists the wanted indexes whose names do not exist yet.
@@ -206,6 +210,10 @@ func indexName(m mongo.IndexModel) string {
 	}
 	return *o.Name
 }
+
+// opFunc is the signature of Store.op, for the layouts that run their own
+// operations.
+type opFunc func(ctx context.Context, name string, f func(ctx context.Context) error) error
 
 // op runs one read operation with the store's timeout, observes it and maps
 // driver errors to model errors.

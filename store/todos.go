@@ -22,8 +22,9 @@ import (
 func noDue() time.Time { return time.Date(10000, time.January, 1, 0, 0, 0, 0, time.UTC) }
 
 // errRaced reports that a todo changed between the read and the conditional
-// write of an update (only on MongoDB, where writes are not serialised); the
-// operation starts again from a fresh read.
+// write of an update or delete (only where writes are not serialised: the
+// layout's guard then matches nothing); the operation starts again from a
+// fresh read.
 var errRaced = errors.New("todo changed concurrently")
 
 // maxTodoAttempts bounds the read-then-conditional-write retries of an
@@ -84,6 +85,8 @@ func dueSort(due *time.Time) time.Time {
 //   - todos_user_created: sort=-created_at;
 //   - todos_user_due: sort=due and due_before.
 //
+// They exist where the layout is sharedTodos (MongoDB).
+//
 // (The foundation's "user_order" index, if a database still has it, is
 // harmless and left alone; the new names avoid a key-spec conflict.)
 func todoIndexes() []mongo.IndexModel {
@@ -92,23 +95,6 @@ func todoIndexes() []mongo.IndexModel {
 		out = append(out, mongo.IndexModel{Keys: spec.keys, Options: options.Index().SetName(spec.name)})
 	}
 	return out
-}
-
-// todoColl is the collection that holds userID's todos. On MongoDB that is
-// the one todos collection, whose indexes all start with user_id. In
-// embedded mode every user has a collection of their own, todos_<user id>:
-// FerretDB v1 scans the whole collection for every filter but {_id}, so
-// partitioning by owner makes a user's queries cost what that user has, not
-// what everybody has. Every todo query is scoped to one user, so none needs
-// to cross partitions. (User ids are ObjectID hex, safe in a name.)
-func (s *Store) todoColl(userID string) *mongo.Collection {
-	if !s.Embedded() {
-		return s.todos
-	}
-	if _, err := bson.ObjectIDFromHex(userID); err != nil {
-		return s.todos // never holds a todo in embedded mode: finds nothing
-	}
-	return s.db.Collection("todos_" + userID)
 }
 
 type todoIndexSpec struct {
@@ -125,12 +111,14 @@ func todoIndexSpecs() []todoIndexSpec {
 	}
 }
 
-// TodoIndexes returns the indexes of the todos collection as the database
-// reports them: name to key.
-func (s *Store) TodoIndexes(ctx context.Context) (map[string]bson.D, error) {
+// TodoIndexes returns the indexes of the collection that holds userID's
+// todos as the database reports them: name to key. (On MongoDB that is the
+// one todos collection; on the embedded database the user's own, which
+// exists from their first todo on.)
+func (s *Store) TodoIndexes(ctx context.Context, userID string) (map[string]bson.D, error) {
 	out := map[string]bson.D{}
 	err := s.op(ctx, "todos.list_indexes", func(ctx context.Context) error {
-		cur, err := s.todos.Indexes().List(ctx)
+		cur, err := s.todos.coll(userID).Indexes().List(ctx)
 		if err != nil {
 			return err
 		}
@@ -179,7 +167,7 @@ func (s *Store) CreateTodo(ctx context.Context, t models.Todo, last bool) (model
 		d.CompletedAt = &now
 	}
 	err := s.write(ctx, "todos.insert", func(ctx context.Context) error {
-		_, err := s.todoColl(t.UserID).InsertOne(ctx, d)
+		_, err := s.todos.coll(t.UserID).InsertOne(ctx, d)
 		return err
 	})
 	if err != nil {
@@ -195,7 +183,7 @@ func (s *Store) maxTodoOrder(ctx context.Context, userID string) (float64, error
 		Order float64 `bson:"order"`
 	}
 	err := s.op(ctx, "todos.max_order", func(ctx context.Context) error {
-		return s.todoColl(userID).FindOne(ctx, bson.D{{Key: "user_id", Value: userID}},
+		return s.todos.coll(userID).FindOne(ctx, bson.D{{Key: "user_id", Value: userID}},
 			options.FindOne().
 				SetSort(bson.D{{Key: "order", Value: -1}}).
 				SetProjection(bson.D{{Key: "order", Value: 1}}),
@@ -229,7 +217,7 @@ func (s *Store) ImportTodos(ctx context.Context, todos []models.Todo) (int, erro
 				byUser[d.UserID] = append(byUser[d.UserID], d)
 			}
 			for userID, docs := range byUser {
-				if _, err := s.todoColl(userID).InsertMany(ctx, docs); err != nil {
+				if _, err := s.todos.coll(userID).InsertMany(ctx, docs); err != nil {
 					return err
 				}
 			}
@@ -261,17 +249,11 @@ func (s *Store) TodoByID(ctx context.Context, userID, id string) (models.Todo, e
 	return d.model(), nil
 }
 
-// findTodo reads one todo of userID. On MongoDB the filter is {_id,
-// user_id}. FerretDB v1 only avoids a full collection scan for a filter of
-// exactly {_id}, so in embedded mode the owner is checked here instead; the
-// answer is the same.
+// findTodo reads one todo of userID with the layout's filter, and checks
+// its owner.
 func (s *Store) findTodo(ctx context.Context, userID string, oid bson.ObjectID) (todoDoc, error) {
-	filter := bson.D{{Key: "_id", Value: oid}}
-	if !s.Embedded() {
-		filter = append(filter, bson.E{Key: "user_id", Value: userID})
-	}
 	var d todoDoc
-	if err := s.todoColl(userID).FindOne(ctx, filter).Decode(&d); err != nil {
+	if err := s.todos.coll(userID).FindOne(ctx, s.todos.byID(userID, oid)).Decode(&d); err != nil {
 		return todoDoc{}, err
 	}
 	if d.UserID != userID {
@@ -280,18 +262,34 @@ func (s *Store) findTodo(ctx context.Context, userID string, oid bson.ObjectID) 
 	return d, nil
 }
 
-// guard is the filter of a conditional write on a todo read at version v.
-// On MongoDB it carries the whole condition {_id, user_id, version}, so the
-// write is atomic by itself and matches nothing if the todo changed since
-// the read (errRaced). In embedded mode the read and the write happen under
-// the write lock, nothing can change in between, and the filter is exactly
-// {_id} so FerretDB does not scan the collection.
-func (s *Store) guard(d todoDoc) bson.D {
-	filter := bson.D{{Key: "_id", Value: d.ID}}
-	if !s.Embedded() {
-		filter = append(filter, bson.E{Key: "user_id", Value: d.UserID}, bson.E{Key: "version", Value: d.Version})
+// writeTodo is one conditional write on one of userID's todos: it reads
+// the todo, checks pre against its version (models.ErrPreconditionFailed
+// when not met: nothing is written), and calls write with the todo, its
+// collection and the layout's guard for it, under Store.write. Of two
+// concurrent writes with the same If-Match exactly one succeeds, on both
+// backends. When write reports errRaced (the todo changed since the read)
+// it starts again from a fresh read, at most maxTodoAttempts times, then
+// gives up with models.ErrConflict.
+func (s *Store) writeTodo(ctx context.Context, op, userID string, oid bson.ObjectID, pre models.Precondition,
+	write func(ctx context.Context, coll *mongo.Collection, cur todoDoc, guard bson.D) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.write(ctx, op, func(ctx context.Context) error {
+			cur, err := s.findTodo(ctx, userID, oid)
+			if err != nil {
+				return err
+			}
+			if err := pre.Check(cur.Version); err != nil {
+				return err
+			}
+			return write(ctx, s.todos.coll(userID), cur, s.todos.guard(cur))
+		})
+		if !errors.Is(err, errRaced) {
+			return err
+		}
+		if attempt == maxTodoAttempts {
+			return fmt.Errorf("%w: %w", models.ErrConflict, err)
+		}
 	}
-	return filter
 }
 
 // UpdateTodo applies p to one of userID's todos at time now and returns it
@@ -300,38 +298,22 @@ func (s *Store) guard(d todoDoc) bson.D {
 // nothing changes. Another user's or an unknown todo is models.ErrNotFound.
 //
 // The current todo is read, then written by one conditional update (see
-// guard): of two concurrent updates with the same If-Match exactly one
-// succeeds, on both backends. Reading first lets completed_at be set only
-// when completed becomes true (and kept when it already was).
+// writeTodo). Reading first lets completed_at be set only when completed
+// becomes true (and kept when it already was).
 func (s *Store) UpdateTodo(ctx context.Context, userID, id string, p models.TodoPatch, pre models.Precondition, now time.Time) (models.Todo, error) {
 	oid, err := parseID(id)
 	if err != nil {
 		return models.Todo{}, fmt.Errorf("update todo: %w", err)
 	}
 	var d todoDoc
-	for attempt := 1; ; attempt++ {
-		err = s.write(ctx, "todos.update", func(ctx context.Context) error {
-			cur, err := s.findTodo(ctx, userID, oid)
-			if err != nil {
-				return err
-			}
-			if err := pre.Check(cur.Version); err != nil {
-				return err
-			}
-			err = s.todoColl(userID).FindOneAndUpdate(ctx, s.guard(cur), todoUpdate(cur, p, now),
-				options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
-			if errors.Is(err, mongo.ErrNoDocuments) {
-				return errRaced
-			}
-			return err
-		})
-		if !errors.Is(err, errRaced) {
-			break
+	err = s.writeTodo(ctx, "todos.update", userID, oid, pre, func(ctx context.Context, coll *mongo.Collection, cur todoDoc, guard bson.D) error {
+		err := coll.FindOneAndUpdate(ctx, guard, todoUpdate(cur, p, now),
+			options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return errRaced
 		}
-		if attempt == maxTodoAttempts {
-			return models.Todo{}, fmt.Errorf("update todo: %w: %w", models.ErrConflict, err)
-		}
-	}
+		return err
+	})
 	if err != nil {
 		return models.Todo{}, fmt.Errorf("update todo: %w", err)
 	}
@@ -376,28 +358,13 @@ func (s *Store) DeleteTodo(ctx context.Context, userID, id string, pre models.Pr
 	if err != nil {
 		return fmt.Errorf("delete todo: %w", err)
 	}
-	for attempt := 1; ; attempt++ {
-		err = s.write(ctx, "todos.delete", func(ctx context.Context) error {
-			cur, err := s.findTodo(ctx, userID, oid)
-			if err != nil {
-				return err
-			}
-			if err := pre.Check(cur.Version); err != nil {
-				return err
-			}
-			res, err := s.todoColl(userID).DeleteOne(ctx, s.guard(cur))
-			if err == nil && res.DeletedCount == 0 {
-				return errRaced
-			}
-			return err
-		})
-		if !errors.Is(err, errRaced) {
-			break
+	err = s.writeTodo(ctx, "todos.delete", userID, oid, pre, func(ctx context.Context, coll *mongo.Collection, _ todoDoc, guard bson.D) error {
+		res, err := coll.DeleteOne(ctx, guard)
+		if err == nil && res.DeletedCount == 0 {
+			return errRaced
 		}
-		if attempt == maxTodoAttempts {
-			return fmt.Errorf("delete todo: %w: %w", models.ErrConflict, err)
-		}
-	}
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("delete todo: %w", err)
 	}
@@ -416,7 +383,7 @@ func (s *Store) SetAllTodosCompleted(ctx context.Context, userID string, complet
 	}
 	var n int
 	err := s.write(ctx, "todos.set_all_completed", func(ctx context.Context) error {
-		res, err := s.todoColl(userID).UpdateMany(ctx,
+		res, err := s.todos.coll(userID).UpdateMany(ctx,
 			bson.D{{Key: "user_id", Value: userID}, {Key: "completed", Value: !completed}},
 			bson.D{
 				{Key: "$set", Value: bson.D{
@@ -442,7 +409,7 @@ func (s *Store) SetAllTodosCompleted(ctx context.Context, userID string, complet
 func (s *Store) DeleteCompletedTodos(ctx context.Context, userID string) (int, error) {
 	var n int
 	err := s.write(ctx, "todos.delete_completed", func(ctx context.Context) error {
-		res, err := s.todoColl(userID).DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}, {Key: "completed", Value: true}})
+		res, err := s.todos.coll(userID).DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}, {Key: "completed", Value: true}})
 		if err == nil {
 			n = int(res.DeletedCount)
 		}
@@ -454,8 +421,8 @@ func (s *Store) DeleteCompletedTodos(ctx context.Context, userID string) (int, e
 	return n, nil
 }
 
-// todoListQuery is the filter and sort of one list query: ListTodos runs
-// it, ExplainTodoList explains it.
+// todoListQuery is the filter and sort of one list query (each layout's
+// listFind runs them on its collection).
 func todoListQuery(userID string, q models.TodoQuery) (filter, sort bson.D) {
 	filter = bson.D{{Key: "user_id", Value: userID}}
 	if q.Completed != nil {
@@ -497,86 +464,28 @@ func pageBounds(q models.TodoQuery) (skip, limit int64) {
 // and notes; q.DueBefore keeps todos due strictly before it (none without
 // due); q.Sort is one of models.TodoSorts ("" is models.TodoSortOrder).
 func (s *Store) ListTodos(ctx context.Context, userID string, q models.TodoQuery) (models.Page[models.Todo], error) {
-	filter, sort := todoListQuery(userID, q)
-	skip, limit := pageBounds(q)
+	_, limit := pageBounds(q)
 	page := models.Page[models.Todo]{Items: []models.Todo{}, Page: max(q.Page, 1), PerPage: int(limit)}
-	if s.Embedded() {
-		return s.listTodosEmbedded(ctx, s.todoColl(userID), filter, sort, skip, limit, page)
+	docs, total, err := s.todos.list(ctx, userID, q)
+	if err != nil {
+		return page, fmt.Errorf("list todos: %w", err)
 	}
-	// MongoDB: a count and a find, both served by the user's indexes.
-	err := s.op(ctx, "todos.count", func(ctx context.Context) error {
-		n, err := s.todoColl(userID).CountDocuments(ctx, filter)
-		page.Total = int(n)
-		return err
-	})
-	if err != nil || skip >= int64(page.Total) {
-		return page, wrapErr("list todos", err)
+	page.Total = total
+	for _, d := range docs {
+		page.Items = append(page.Items, d.model())
 	}
-	err = s.op(ctx, "todos.list", func(ctx context.Context) error {
-		cur, err := s.todoColl(userID).Find(ctx, filter, options.Find().SetSort(sort).SetSkip(skip).SetLimit(limit))
-		if err != nil {
-			return err
-		}
-		var docs []todoDoc
-		if err := cur.All(ctx, &docs); err != nil {
-			return err
-		}
-		for _, d := range docs {
-			page.Items = append(page.Items, d.model())
-		}
-		return nil
-	})
-	return page, wrapErr("list todos", err)
-}
-
-// listTodosEmbedded answers ListTodos on FerretDB v1, which scans the whole
-// collection for any filter but {_id}, whatever the indexes, and for a
-// count as much as for a find: it reads all the user's matching todos in
-// one sorted find (one scan instead of two, about half the time) and cuts
-// the page here. The matching todos are read anyway by the scan, so the
-// extra cost is only their transfer.
-func (s *Store) listTodosEmbedded(ctx context.Context, coll *mongo.Collection, filter, sort bson.D, skip, limit int64, page models.Page[models.Todo]) (models.Page[models.Todo], error) {
-	err := s.op(ctx, "todos.list", func(ctx context.Context) error {
-		cur, err := coll.Find(ctx, filter, options.Find().SetSort(sort))
-		if err != nil {
-			return err
-		}
-		var docs []todoDoc
-		if err := cur.All(ctx, &docs); err != nil {
-			return err
-		}
-		page.Total = len(docs)
-		for _, d := range docs[min(skip, int64(len(docs))):min(skip+limit, int64(len(docs)))] {
-			page.Items = append(page.Items, d.model())
-		}
-		return nil
-	})
-	return page, wrapErr("list todos", err)
-}
-
-func wrapErr(what string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf("%s: %w", what, err)
+	return page, nil
 }
 
 // ExplainTodoList returns the database's query plan (verbosity
-// queryPlanner) for the find that ListTodos runs for userID and q, so a
-// test can check that MongoDB serves it from an index.
+// queryPlanner) for the find that ListTodos runs for userID and q, on the
+// collection it runs on, so a test can check that MongoDB serves it from
+// an index.
 func (s *Store) ExplainTodoList(ctx context.Context, userID string, q models.TodoQuery) (bson.M, error) {
-	filter, sort := todoListQuery(userID, q)
-	skip, limit := pageBounds(q)
 	var out bson.M
 	err := s.op(ctx, "todos.explain", func(ctx context.Context) error {
 		return s.db.RunCommand(ctx, bson.D{
-			{Key: "explain", Value: bson.D{
-				{Key: "find", Value: s.todos.Name()},
-				{Key: "filter", Value: filter},
-				{Key: "sort", Value: sort},
-				{Key: "skip", Value: skip},
-				{Key: "limit", Value: limit},
-			}},
+			{Key: "explain", Value: s.todos.listFind(userID, q).command()},
 			{Key: "verbosity", Value: "queryPlanner"},
 		}).Decode(&out)
 	})

@@ -215,8 +215,8 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 }
 
 // deleteOwned removes the sessions, then the todos, of a user being
-// deleted (in embedded mode the todos are a collection of their own,
-// dropped whole).
+// deleted (as the layout deletes them: on the embedded database it drops
+// the user's collection).
 func (s *Store) deleteOwned(ctx context.Context, userID string) error {
 	err := s.write(ctx, "sessions.delete_many", func(ctx context.Context) error {
 		_, err := s.sessions.DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}})
@@ -226,11 +226,7 @@ func (s *Store) deleteOwned(ctx context.Context, userID string) error {
 		return fmt.Errorf("delete sessions of user: %w", err)
 	}
 	err = s.write(ctx, "todos.delete_many", func(ctx context.Context) error {
-		if s.Embedded() {
-			return s.todoColl(userID).Drop(ctx)
-		}
-		_, err := s.todos.DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}})
-		return err
+		return s.todos.deleteAll(ctx, userID)
 	})
 	if err != nil {
 		return fmt.Errorf("delete todos of user: %w", err)
