@@ -52,11 +52,6 @@ type SelfUpdate struct {
 // UpdateSelf applies a person's change to their own account. A new
 // password revokes every other session of theirs.
 func (s *Service) UpdateSelf(ctx context.Context, p auth.Principal, up SelfUpdate) (models.User, error) {
-	var patch models.UserPatch
-	if up.Name != nil {
-		name := strings.TrimSpace(*up.Name)
-		patch.Name = &name
-	}
 	if up.Email != nil || up.Password != nil {
 		if up.CurrentPassword == nil || *up.CurrentPassword == "" {
 			return models.User{}, problem.Field("/current_password", "is required to change the email or the password")
@@ -65,16 +60,9 @@ func (s *Service) UpdateSelf(ctx context.Context, p auth.Principal, up SelfUpdat
 			return models.User{}, err
 		}
 	}
-	if up.Email != nil {
-		email := models.NormalizeEmail(*up.Email)
-		patch.Email = &email
-	}
-	if up.Password != nil {
-		hash, err := s.hashNew(ctx, "/password", *up.Password)
-		if err != nil {
-			return models.User{}, err
-		}
-		patch.PasswordHash = &hash
+	patch, err := s.profilePatch(ctx, up.Name, up.Email, up.Password)
+	if err != nil {
+		return models.User{}, err
 	}
 	u, err := s.updateUser(ctx, p.User.ID, patch)
 	if err != nil {
@@ -86,6 +74,28 @@ func (s *Service) UpdateSelf(ctx context.Context, p auth.Principal, up SelfUpdat
 		}
 	}
 	return u, nil
+}
+
+// profilePatch turns a name, an email and a new password (each nil when
+// unchanged) into the stored change: trimmed, normalised, hashed.
+func (s *Service) profilePatch(ctx context.Context, name, email, password *string) (models.UserPatch, error) {
+	var patch models.UserPatch
+	if name != nil {
+		n := strings.TrimSpace(*name)
+		patch.Name = &n
+	}
+	if email != nil {
+		e := models.NormalizeEmail(*email)
+		patch.Email = &e
+	}
+	if password != nil {
+		hash, err := s.hashNew(ctx, "/password", *password)
+		if err != nil {
+			return models.UserPatch{}, err
+		}
+		patch.PasswordHash = &hash
+	}
+	return patch, nil
 }
 
 // verifyPassword re-reads the user (a cached principal may be seconds old)
@@ -145,22 +155,11 @@ type AdminUpdate struct {
 // password revokes all their sessions; the last admin cannot be demoted or
 // disabled (409).
 func (s *Service) UpdateUser(ctx context.Context, id string, up AdminUpdate) (models.User, error) {
-	patch := models.UserPatch{Role: up.Role, Disabled: up.Disabled}
-	if up.Name != nil {
-		name := strings.TrimSpace(*up.Name)
-		patch.Name = &name
+	patch, err := s.profilePatch(ctx, up.Name, up.Email, up.Password)
+	if err != nil {
+		return models.User{}, err
 	}
-	if up.Email != nil {
-		email := models.NormalizeEmail(*up.Email)
-		patch.Email = &email
-	}
-	if up.Password != nil {
-		hash, err := s.hashNew(ctx, "/password", *up.Password)
-		if err != nil {
-			return models.User{}, err
-		}
-		patch.PasswordHash = &hash
-	}
+	patch.Role, patch.Disabled = up.Role, up.Disabled
 	u, err := s.updateUser(ctx, id, patch)
 	if err != nil {
 		return models.User{}, err

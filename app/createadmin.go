@@ -40,7 +40,7 @@ func createAdmin(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
-	if msg := models.TextProblem(models.TextSecret, password); msg != "" {
+	if msg := models.TextProblem(models.TextPlain, password); msg != "" {
 		return fmt.Errorf("create-admin: the password %s", msg)
 	}
 	if err := auth.NewPasswordPolicy().Check(password); err != nil {

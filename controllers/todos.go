@@ -95,7 +95,7 @@ func parseDue(s *string) (*time.Time, error) {
 // searchText checks the plain text of a ?q= search, as sent, and returns
 // it trimmed.
 func searchText(q string) (string, *problem.FieldError) {
-	if msg := models.TextProblem(models.TextLine, q); msg != "" {
+	if msg := models.TextProblem(models.TextPlain, q); msg != "" {
 		return "", &problem.FieldError{Field: "q", Message: msg}
 	}
 	q = strings.TrimSpace(q)

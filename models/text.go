@@ -1,6 +1,7 @@
 package models
 
 import (
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -10,11 +11,14 @@ const (
 	// TextLine is one line shown among others (a name, a device, a todo
 	// title): no control characters but tab, and no bidirectional override
 	// or isolate, which could make one entry of a list pass for another.
+	// Lines are stored trimmed, so only what is left after trimming white
+	// space (a trailing newline, say) is checked.
 	TextLine = "line"
 	// TextMultiline is free text (a todo's notes): a line, plus newlines.
 	TextMultiline = "multiline"
-	// TextSecret is a password: any characters but controls.
-	TextSecret = "secret"
+	// TextPlain is any text without control characters, as it is (a
+	// password, a search).
+	TextPlain = "plain"
 )
 
 // TextProblem says why s is not acceptable as text of the kind, or returns
@@ -23,13 +27,16 @@ func TextProblem(kind, s string) string {
 	if !utf8.ValidString(s) {
 		return "must be valid UTF-8 text"
 	}
+	if kind == TextLine {
+		s = strings.TrimSpace(s)
+	}
 	for _, r := range s {
 		switch {
 		case r == '\t':
 		case r == '\n' && kind == TextMultiline:
 		case r < 0x20 || (r >= 0x7f && r <= 0x9f):
 			return "must not contain control characters"
-		case kind != TextSecret && isBidiControl(r):
+		case kind != TextPlain && isBidiControl(r):
 			return "must not contain bidirectional override or isolate characters"
 		}
 	}

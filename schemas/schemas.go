@@ -67,13 +67,13 @@ func New() (*Validator, error) {
 }
 
 // textFormatPrefix names Listo's own string formats: "listo-line",
-// "listo-multiline" and "listo-secret" accept the text that
+// "listo-multiline" and "listo-plain" accept the text that
 // models.TextProblem accepts for that kind.
 const textFormatPrefix = "listo-"
 
 func textFormats() []*jsonschema.Format {
 	var out []*jsonschema.Format
-	for _, k := range []string{models.TextLine, models.TextMultiline, models.TextSecret} {
+	for _, k := range []string{models.TextLine, models.TextMultiline, models.TextPlain} {
 		out = append(out, &jsonschema.Format{Name: textFormatPrefix + k, Validate: func(v any) error {
 			s, ok := v.(string)
 			if !ok {
