@@ -1,6 +1,6 @@
 // Package store keeps Listo's users, sessions and todos in MongoDB through the
 // official driver. Without a MongoDB URI it starts an embedded FerretDB
-// (SQLite files under the data folder, see embedded.go)
+// (SQLite files under the data folder, a Unix socket, see embedded.go)
 // in-process and talks to it with the same code.
 //
 // What differs between the two backends is decided once, in Open:
@@ -69,11 +69,11 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	s := &Store{timeout: o.Timeout, log: o.Logger, observe: o.Observe}
 	uri, layout := o.URI, newSharedTodos
 	if uri == "" {
-		var err error
-		uri, s.stopEmbedded, err = startEmbedded(o.DataDir, o.Logger)
+		e, err := startEmbedded(o.DataDir, o.Logger)
 		if err != nil {
 			return nil, err
 		}
+		uri, s.stopEmbedded = e.uri, e.stop
 		s.writeMu = &sync.Mutex{}
 		layout = newPerUserTodos
 	}
