@@ -1,7 +1,8 @@
 // Package apptest starts the real Listo for tests: the whole program
 // in-process on 127.0.0.1:0, with an embedded FerretDB in a temporary folder
-// (or, when LISTO_TEST_MONGODB_URI is set, a randomly named database on that
-// MongoDB, dropped afterwards), and gives tests a small HTTP client.
+// (or, when LISTO_TEST_MONGODB_URI is set, a database of the test's own on
+// that MongoDB, dropped when the test ends), and gives tests a small HTTP
+// client.
 package apptest
 
 import (
@@ -9,6 +10,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -16,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -96,6 +99,12 @@ type Options struct {
 const TestMongoURI = "LISTO_TEST_MONGODB_URI"
 
 // Env returns the environment Start uses for a test, before o.Env.
+//
+// With LISTO_TEST_MONGODB_URI set, the database belongs to dataDir as the
+// embedded database's files do: its name is made from dataDir's path, so
+// a restart, or a CLI run, on the same folder sees the same data, while
+// every test's new temporary folder gets a database of its own. It is
+// dropped when the test ends.
 func Env(t testing.TB, dataDir string) map[string]string {
 	env := map[string]string{
 		"ENV":         "development",
@@ -109,16 +118,28 @@ func Env(t testing.TB, dataDir string) map[string]string {
 		"BCRYPT_QUEUE_TIMEOUT": "60s",
 		"LOG_LEVEL":            "debug",
 		"JWT_SECRET":           "test-secret-test-secret-test-secret-0123456789",
+		// The per-user todo write limit is tested on its own; the other
+		// tests write faster than a person.
+		"RATE_TODO_WRITES_PER_SECOND": "0",
 	}
 	if uri := lookupEnv(TestMongoURI); uri != "" {
-		var b [6]byte
-		_, _ = rand.Read(b[:])
-		db := "listo_test_" + hex.EncodeToString(b[:])
+		db := testDatabase(t, dataDir)
 		env["MONGODB_URI"] = uri
 		env["MONGODB_DATABASE"] = db
 		t.Cleanup(func() { dropDatabase(uri, db) })
 	}
 	return env
+}
+
+// testDatabase names the database of dataDir: "listo_test_" and 12 hex
+// digits of a hash of its absolute path.
+func testDatabase(t testing.TB, dataDir string) string {
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		t.Fatalf("data dir: %v", err)
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return "listo_test_" + hex.EncodeToString(sum[:6])
 }
 
 func dropDatabase(uri, db string) {
@@ -335,8 +356,8 @@ func (s *Server) Login(t testing.TB, email, password string) *User {
 
 // OpenStore opens a store for a store-level test, with its indexes: on a
 // fresh embedded FerretDB in a temporary folder, or, when
-// LISTO_TEST_MONGODB_URI is set, in a randomly named database on that
-// MongoDB, dropped afterwards (as Start does).
+// LISTO_TEST_MONGODB_URI is set, in a new database on that MongoDB, dropped
+// afterwards (as Start does).
 func OpenStore(t testing.TB) *store.Store {
 	t.Helper()
 	env := Env(t, t.TempDir())

@@ -17,6 +17,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -236,4 +237,41 @@ func (s *Store) write(ctx context.Context, name string, f func(ctx context.Conte
 		defer s.writeMu.Unlock()
 	}
 	return s.op(ctx, name, f)
+}
+
+// Server names the database server behind a store.
+type Server struct {
+	Name    string // "MongoDB" or "FerretDB"
+	Version string // its own version (FerretDB's, not the MongoDB version it answers as)
+}
+
+// String is the name and version, for messages.
+func (v Server) String() string { return v.Name + " " + v.Version }
+
+// Server asks the database which server it is (buildInfo): FerretDB names
+// itself in keys of its own ("ferretdbVersion"); anything else is taken
+// for MongoDB.
+func (s *Store) Server(ctx context.Context) (Server, error) {
+	var info bson.M
+	err := s.op(ctx, "build_info", func(ctx context.Context) error {
+		return s.db.RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info)
+	})
+	if err != nil {
+		return Server{}, fmt.Errorf("build info: %w", err)
+	}
+	v := Server{Name: "MongoDB", Version: fmt.Sprint(info["version"])}
+	for k := range info {
+		if strings.HasPrefix(strings.ToLower(k), "ferretdb") {
+			v.Name = "FerretDB"
+		}
+	}
+	if v.Name == "FerretDB" {
+		// An embedded FerretDB may not know its own version.
+		if fv, _ := info["ferretdbVersion"].(string); fv != "" && fv != "unknown" {
+			v.Version = fv
+		} else {
+			v.Version = "compatible with MongoDB " + v.Version
+		}
+	}
+	return v, nil
 }
