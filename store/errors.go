@@ -21,7 +21,7 @@ func mapErr(err error) error {
 		return nil
 	case errors.Is(err, mongo.ErrNoDocuments):
 		return fmt.Errorf("db: %w", models.ErrNotFound)
-	case mongo.IsDuplicateKeyError(err), isEmbeddedUpdateDuplicate(err):
+	case mongo.IsDuplicateKeyError(err), isInternalDuplicate(err):
 		return fmt.Errorf("db: %w: %w", models.ErrConflict, err)
 	case unavailable(err):
 		return fmt.Errorf("db: %w: %w", models.ErrUnavailable, err)
@@ -38,15 +38,24 @@ func unavailable(err error) bool {
 		errors.Is(err, topology.ErrTopologyClosed)
 }
 
-// isEmbeddedUpdateDuplicate recognises FerretDB v1's answer to an update that
-// breaks a unique index: InternalError (code 1) instead of 11000.
-func isEmbeddedUpdateDuplicate(err error) bool {
+// isInternalDuplicate recognises FerretDB's answer to an update that breaks
+// a unique index: InternalError (code 1) instead of MongoDB's 11000 (to
+// an insert FerretDB v1 answers 11000 too), with the storage engine's
+// message.
+func isInternalDuplicate(err error) bool {
 	var se mongo.ServerError
 	if !errors.As(err, &se) || !se.HasErrorCode(1) {
 		return false
 	}
 	msg := strings.ToLower(err.Error())
-	return strings.Contains(msg, "unique") || strings.Contains(msg, "duplicate")
+	// FerretDB v1 on SQLite (the embedded database): "... constraint
+	// failed: UNIQUE constraint failed: index 'users_5e7cc513_email_unique'
+	// (2067)".
+	return strings.Contains(msg, "unique constraint failed") ||
+		// FerretDB 2 on PostgreSQL with DocumentDB, whose unique indexes
+		// are exclusion constraints: `conflicting key value violates
+		// exclusion constraint "documents_rum_index_<n>"`.
+		strings.Contains(msg, "conflicting key value violates exclusion constraint")
 }
 
 // parseID turns an API id into an ObjectID; a malformed id is simply not
