@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"io/fs"
 	"net"
 	"os"
@@ -163,4 +164,20 @@ func TestEmbeddedFilesArePrivate(t *testing.T) {
 			t.Errorf("after a restart: %d todos, %v; want 3", p.Total, err)
 		}
 	})
+}
+
+// TestEmbeddedExplainNamesTheUsersCollection checks that ExplainTodoList
+// explains what runs on the embedded database: a scan of the user's own
+// todo collection.
+func TestEmbeddedExplainNamesTheUsersCollection(t *testing.T) {
+	s := mustOpenEmbedded(t, t.TempDir())
+	u := fill(t, s, "a@example.com")
+	plan, err := s.ExplainTodoList(context.Background(), u.ID, models.TodoQuery{Page: 2, PerPage: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(plan["queryPlanner"])
+	if want := "SCAN todos_" + u.ID; !strings.Contains(string(b), want) {
+		t.Errorf("plan = %s; want it to contain %q", b, want)
+	}
 }
