@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"net/mail"
 	"net/url"
 	"runtime"
 	"strconv"
@@ -55,7 +56,19 @@ type Config struct {
 	RateTodoWritesPerSec float64 // todo writes per second per user (0: no limit)
 	RateTodoWritesBurst  int     // ...and the burst above that rate
 	Pprof                bool    // serve /debug/pprof on METRICS_ADDR
+
+	// Mail and account recovery.
+	SMTPURL              string // empty: no SMTP server (mails go to the log in development, nowhere in production); see ParseSMTPURL
+	MailFrom             string // From of every mail, an RFC 5322 address
+	PublicURL            string // base of every link in a mail, without a final slash; empty only in production without PUBLIC_URL
+	NotifyNewDevice      bool   // mail a notice when a new device logs in
+	RequireVerifiedEmail bool   // refuse logins of unverified addresses
+	RateForgotPerHour    int    // password-forgot and verification-resend requests per client IP per hour (0: no limit)
+	MailPerEmailPerHour  int    // recovery mails to one address per hour (0: no limit)
 }
+
+// DefaultMailFrom is MAIL_FROM when it is unset.
+const DefaultMailFrom = "Listo <no-reply@localhost>"
 
 // Addr is the listen address.
 func (c Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
@@ -84,6 +97,13 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("pprof", c.Pprof),
 		slog.Int("max_todos_per_user", c.MaxTodosPerUser),
 		slog.Float64("rate_todo_writes_per_second", c.RateTodoWritesPerSec),
+		slog.String("smtp_url", redactSMTPURL(c.SMTPURL)),
+		slog.String("mail_from", c.MailFrom),
+		slog.String("public_url", c.PublicURL),
+		slog.Bool("notify_new_device", c.NotifyNewDevice),
+		slog.Bool("require_verified_email", c.RequireVerifiedEmail),
+		slog.Int("rate_forgot_per_hour", c.RateForgotPerHour),
+		slog.Int("mail_per_email_per_hour", c.MailPerEmailPerHour),
 	)
 }
 
@@ -129,6 +149,8 @@ func shown(name, val string) string {
 		return fmt.Sprintf("(%d bytes, hidden)", len(val))
 	case "MONGODB_URI":
 		return strconv.Quote(redactURI(val))
+	case "SMTP_URL", "PUBLIC_URL":
+		return strconv.Quote(redactSMTPURL(val))
 	}
 	return strconv.Quote(val)
 }
@@ -283,6 +305,53 @@ func variables() []variable {
 			c.Pprof = b
 			return nil
 		}},
+		{"SMTP_URL", "", "SMTP server for mails: smtp://user:pass@host:587 (STARTTLS required), smtps://user:pass@host:465 (TLS), smtp://host:1025?tls=none (plain, a local relay or mail catcher only); unset: mails are logged in development, not sent in production", func(c *Config, v string) error {
+			if v != "" {
+				if _, err := ParseSMTPURL(v); err != nil {
+					return err
+				}
+			}
+			c.SMTPURL = v
+			return nil
+		}},
+		{"MAIL_FROM", "", "From address of mails, like Listo <no-reply@example.com> (default " + DefaultMailFrom + ")", func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			a, err := mail.ParseAddress(v)
+			if err != nil || !strings.Contains(a.Address, "@") {
+				return errors.New("must be one address like Listo <no-reply@example.com>")
+			}
+			c.MailFrom = v
+			return nil
+		}},
+		{"PUBLIC_URL", "", "base URL of the links in mails, like https://todo.example.com; required in production with SMTP_URL (default in development: http:// and the listen address)", func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.User != nil ||
+				u.RawQuery != "" || u.ForceQuery || strings.Contains(v, "#") {
+				return errors.New("must be an absolute http:// or https:// URL without user, query or fragment, like https://todo.example.com")
+			}
+			c.PublicURL = strings.TrimRight(v, "/")
+			return nil
+		}},
+		{"NOTIFY_NEW_DEVICE", "true", "mail a notice when a new device logs in to an account", boolVar(func(c *Config) *bool { return &c.NotifyNewDevice })},
+		{"REQUIRE_VERIFIED_EMAIL", "false", "refuse logins (403) until the email address is verified", boolVar(func(c *Config) *bool { return &c.RequireVerifiedEmail })},
+		{"RATE_FORGOT_PER_HOUR", "5", "POST /password/forgot and verification resends per hour per client IP (0 disables)", intVar(func(c *Config) *int { return &c.RateForgotPerHour })},
+		{"MAIL_PER_EMAIL_PER_HOUR", "3", "recovery and verification mails to one address per hour; past it requests still answer 202 (0 disables)", intVar(func(c *Config) *int { return &c.MailPerEmailPerHour })},
+	}
+}
+
+func boolVar(field func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return errors.New("must be true or false")
+		}
+		*field(c) = b
+		return nil
 	}
 }
 
@@ -323,6 +392,7 @@ func splitList(v string) []string {
 func Load(getenv func(string) string) (Config, error) {
 	var c Config
 	var errs []error
+	bad := map[string]bool{}
 	for _, v := range variables() {
 		val := getenv(v.name)
 		if val == "" {
@@ -330,6 +400,7 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		if err := v.set(&c, val); err != nil {
 			errs = append(errs, fmt.Errorf("%s=%s: %w", v.name, shown(v.name, val), err))
+			bad[v.name] = true
 		}
 	}
 	if c.Host == "" {
@@ -343,6 +414,19 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.Env == Production && c.JWTSecret == "" {
 		errs = append(errs, errors.New("JWT_SECRET is required when ENV=production (at least 32 random bytes, e.g. openssl rand -base64 48)"))
+	}
+	if c.MailFrom == "" {
+		c.MailFrom = DefaultMailFrom
+	}
+	if c.PublicURL == "" && c.Env == Development {
+		host := c.Host
+		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+			host = "localhost" // a browser cannot open 0.0.0.0
+		}
+		c.PublicURL = "http://" + net.JoinHostPort(host, strconv.Itoa(c.Port))
+	}
+	if c.Env == Production && c.SMTPURL != "" && c.PublicURL == "" && !bad["PUBLIC_URL"] {
+		errs = append(errs, errors.New("PUBLIC_URL is required when ENV=production and SMTP_URL is set: it is the base of the links in mails, e.g. https://todo.example.com"))
 	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration: %w", errors.Join(errs...))

@@ -63,6 +63,33 @@ var badValues = map[string][]badValue{
 	"RATE_TODO_WRITES_PER_SECOND": {{value: "-1"}, {value: "fast"}, {value: "NaN"}, {value: "Inf"}},
 	"RATE_TODO_WRITES_BURST":      {{value: "0"}, {value: "x"}},
 	"PPROF":                       {{value: "yes please"}, {value: "2"}},
+	"SMTP_URL": {
+		{value: "mail.example.com:587"},
+		{value: "http://mail.example.com"},
+		{value: "smtp://"},
+		{value: "smtp://mail.example.com:0"},
+		{value: "smtp://mail.example.com:65536"},
+		{value: "smtp://mail.example.com:587/listo"},
+		{value: "smtp://mail.example.com:25?tls=maybe"},
+		{value: "smtp://mail.example.com:25?tls=none&tls=none"},
+		{value: "smtp://mail.example.com:25?tsl=none"},
+		{value: "smtps://mail.example.com?tls=none"},
+		{value: "smtp://:hunter2-smtp-password@mail.example.com", hidden: "hunter2-smtp-password"},
+		{value: "smtp://listo:hunter2-smtp-password@mail.example.com:99999", hidden: "hunter2-smtp-password"},
+		{value: "ftp://listo:hunter2-smtp-password@mail.example.com", hidden: "hunter2-smtp-password"},
+		{value: "smtp://listo:hunter2-smtp-password@mail.example.com?tls=bogus", hidden: "hunter2-smtp-password"},
+		{value: "smtp://listo:hunter2-smtp-%zz@mail.example.com", hidden: "hunter2-smtp-"},
+		// An unencoded / in the password: url reads "listo" as the
+		// host and "12345" as the port, the rest as a path.
+		{value: "smtp://listo:12345/hunter2@mail.example.com", hidden: "hunter2"},
+		{value: "smtp://listo:12345?hunter2@mail.example.com", hidden: "hunter2"},
+	},
+	"MAIL_FROM":               {{value: "no-reply"}, {value: "Listo"}, {value: "a@example.com, b@example.com"}, {value: "Listo <no-reply@example.com>\r\nBcc: x@example.com"}},
+	"PUBLIC_URL":              {{value: "todo.example.com"}, {value: "ftp://todo.example.com"}, {value: "https://"}, {value: "https://todo.example.com/?a=1"}, {value: "https://todo.example.com/#/"}, {value: "https://todo.example.com?"}, {value: "https://admin:hunter2-public@todo.example.com", hidden: "hunter2-public"}},
+	"NOTIFY_NEW_DEVICE":       {{value: "yes"}},
+	"REQUIRE_VERIFIED_EMAIL":  {{value: "on"}},
+	"RATE_FORGOT_PER_HOUR":    {{value: "-1"}, {value: "five"}},
+	"MAIL_PER_EMAIL_PER_HOUR": {{value: "-1"}, {value: "3.5"}},
 }
 
 // anyValue lists the variables that have no bad value, with the reason and
@@ -268,6 +295,11 @@ func TestLoad(t *testing.T) {
 		MaxTodosPerUser:       5000,
 		RateTodoWritesPerSec:  10,
 		RateTodoWritesBurst:   50,
+		MailFrom:              config.DefaultMailFrom,
+		PublicURL:             "http://127.0.0.1:8080",
+		NotifyNewDevice:       true,
+		RateForgotPerHour:     5,
+		MailPerEmailPerHour:   3,
 	}
 	with := func(f func(*config.Config)) config.Config {
 		c := devDefaults
@@ -294,6 +326,7 @@ func TestLoad(t *testing.T) {
 			env:  map[string]string{"ENV": config.Production, "JWT_SECRET": secret32},
 			want: with(func(c *config.Config) {
 				c.Env, c.Host, c.JWTSecret = config.Production, "0.0.0.0", secret32
+				c.PublicURL = "" // no default in production: no SMTP_URL, no links
 			}),
 			wantAddr:   "0.0.0.0:8080",
 			wantSecure: true,
@@ -331,6 +364,13 @@ func TestLoad(t *testing.T) {
 				"RATE_TODO_WRITES_PER_SECOND": "0.5",
 				"RATE_TODO_WRITES_BURST":      "3",
 				"PPROF":                       "true",
+				"SMTP_URL":                    "smtps://listo%40example.com:p%2Fss@smtp.example.com",
+				"MAIL_FROM":                   "Listo Todo <todo@example.com>",
+				"PUBLIC_URL":                  "https://example.com/todo/",
+				"NOTIFY_NEW_DEVICE":           "false",
+				"REQUIRE_VERIFIED_EMAIL":      "true",
+				"RATE_FORGOT_PER_HOUR":        "0",
+				"MAIL_PER_EMAIL_PER_HOUR":     "10",
 			},
 			want: config.Config{
 				Env:                   config.Production,
@@ -362,6 +402,13 @@ func TestLoad(t *testing.T) {
 				RateTodoWritesPerSec:  0.5,
 				RateTodoWritesBurst:   3,
 				Pprof:                 true,
+				SMTPURL:               "smtps://listo%40example.com:p%2Fss@smtp.example.com",
+				MailFrom:              "Listo Todo <todo@example.com>",
+				PublicURL:             "https://example.com/todo",
+				NotifyNewDevice:       false,
+				RequireVerifiedEmail:  true,
+				RateForgotPerHour:     0,
+				MailPerEmailPerHour:   10,
 			},
 			wantAddr:   "[::1]:0",
 			wantSecure: true,
@@ -371,6 +418,7 @@ func TestLoad(t *testing.T) {
 			env:  map[string]string{"HOST": "0.0.0.0", "JWT_SECRET": secret32, "LOG_LEVEL": "WARN"},
 			want: with(func(c *config.Config) {
 				c.Host, c.JWTSecret, c.LogLevel = "0.0.0.0", secret32, slog.LevelWarn
+				c.PublicURL = "http://localhost:8080" // a browser cannot open 0.0.0.0
 			}),
 			wantAddr:  "0.0.0.0:8080",
 			wantEmbed: true,
@@ -436,6 +484,7 @@ const (
 	maskedJWT      = "jwt-secret-that-must-never-be-printed-0123456789"
 	maskedPassword = "mongo-password-never-printed"
 	maskedKeyPass  = "tls-key-password-never-printed"
+	maskedSMTPPass = "smtp-password-never-printed"
 )
 
 func secretConfig(t *testing.T) config.Config {
@@ -444,11 +493,13 @@ func secretConfig(t *testing.T) config.Config {
 		"ENV":         config.Production,
 		"JWT_SECRET":  maskedJWT,
 		"MONGODB_URI": "mongodb://listo:" + maskedPassword + "@db.example.com:27017/?authSource=admin&tlsCertificateKeyFilePassword=" + maskedKeyPass,
+		"SMTP_URL":    "smtp://mailer:" + maskedSMTPPass + "@smtp.example.com:587",
+		"PUBLIC_URL":  "https://todo.example.com",
 	}))
 	if err != nil {
 		t.Fatalf("Load = %v", err)
 	}
-	if cfg.JWTSecret != maskedJWT || !strings.Contains(cfg.MongoURI, maskedPassword) {
+	if cfg.JWTSecret != maskedJWT || !strings.Contains(cfg.MongoURI, maskedPassword) || !strings.Contains(cfg.SMTPURL, maskedSMTPPass) {
 		t.Fatalf("Load did not keep the secrets: %+v", cfg.LogValue())
 	}
 	return cfg
@@ -470,14 +521,14 @@ func TestConfigMasksSecrets(t *testing.T) {
 		"*Config":   fmt.Sprintf("%v", &cfg),
 	}
 	for how, s := range renderings {
-		for _, secret := range []string{maskedJWT, maskedPassword, maskedKeyPass} {
+		for _, secret := range []string{maskedJWT, maskedPassword, maskedKeyPass, maskedSMTPPass} {
 			if strings.Contains(s, secret) {
 				t.Errorf("config printed with %s shows a secret: %s", how, s)
 			}
 		}
 		// What is safe to show is shown: the user and host of the URI,
 		// and that a secret is set.
-		for _, want := range []string{"listo@db.example.com", "authSource=admin", "production"} {
+		for _, want := range []string{"listo@db.example.com", "authSource=admin", "production", "smtp://mailer@smtp.example.com:587", "https://todo.example.com"} {
 			if !strings.Contains(s, want) {
 				t.Errorf("config printed with %s = %s; want it to contain %q", how, s, want)
 			}
@@ -519,6 +570,88 @@ func TestLogValueOfTheEmbeddedDatabase(t *testing.T) {
 	for k, want := range map[string]string{"mongodb_uri": "(embedded)", "jwt_secret_set": "false", "env": "development", "addr": "127.0.0.1:8080"} {
 		if got[k] != want {
 			t.Errorf("LogValue()[%s] = %q; want %q", k, got[k], want)
+		}
+	}
+}
+
+func TestParseSMTPURL(t *testing.T) {
+	tests := []struct {
+		url  string
+		want config.SMTPServer
+	}{
+		{"smtp://user:pass@mail.example.com:587", config.SMTPServer{Host: "mail.example.com", Port: 587, Username: "user", Password: "pass", Security: config.SMTPStartTLS}},
+		{"smtp://mail.example.com", config.SMTPServer{Host: "mail.example.com", Port: 587, Security: config.SMTPStartTLS}},
+		{"smtp://mail.example.com:25?tls=starttls", config.SMTPServer{Host: "mail.example.com", Port: 25, Security: config.SMTPStartTLS}},
+		{"smtps://mail.example.com", config.SMTPServer{Host: "mail.example.com", Port: 465, Security: config.SMTPImplicitTLS}},
+		{"smtps://apikey:s3cr%2Ft%40x@smtp.example.com:2465/", config.SMTPServer{Host: "smtp.example.com", Port: 2465, Username: "apikey", Password: "s3cr/t@x", Security: config.SMTPImplicitTLS}},
+		{"smtp://mailpit:1025?tls=none", config.SMTPServer{Host: "mailpit", Port: 1025, Security: config.SMTPPlain}},
+		{"smtp://u:p@ss@[::1]:1025?tls=none", config.SMTPServer{Host: "::1", Port: 1025, Username: "u", Password: "p@ss", Security: config.SMTPPlain}},
+	}
+	for _, tt := range tests {
+		got, err := config.ParseSMTPURL(tt.url)
+		if err != nil {
+			t.Errorf("ParseSMTPURL(%q) = %v; want no error", tt.url, err)
+			continue
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("ParseSMTPURL(%q) (-want +got):\n%s", tt.url, diff)
+		}
+	}
+}
+
+func TestSMTPServerHidesItsPassword(t *testing.T) {
+	s, err := config.ParseSMTPURL("smtp://mailer:" + maskedSMTPPass + "@[::1]:1025?tls=none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	slog.New(slog.NewTextHandler(&text, nil)).Info("smtp", "server", s)
+	want := "smtp://mailer@[::1]:1025?tls=none"
+	for how, got := range map[string]string{"%v": fmt.Sprintf("%v", s), "%+v": fmt.Sprintf("%+v", s), "%#v": fmt.Sprintf("%#v", s), "slog": text.String()} {
+		if strings.Contains(got, maskedSMTPPass) || !strings.Contains(got, want) {
+			t.Errorf("SMTPServer printed with %s = %s; want %s and no password", how, got, want)
+		}
+	}
+}
+
+func TestLoadProductionWithSMTPNeedsPublicURL(t *testing.T) {
+	base := map[string]string{"ENV": config.Production, "JWT_SECRET": secret32, "SMTP_URL": "smtp://mailer:" + maskedSMTPPass + "@smtp.example.com"}
+	_, err := config.Load(env(base))
+	if err == nil || !strings.Contains(err.Error(), "PUBLIC_URL is required") || strings.Contains(err.Error(), maskedSMTPPass) {
+		t.Errorf("Load(production, SMTP_URL, no PUBLIC_URL) = %v; want PUBLIC_URL is required, without the password", err)
+	}
+	// A bad PUBLIC_URL is reported once, as bad, not also as missing.
+	base["PUBLIC_URL"] = "todo.example.com"
+	_, err = config.Load(env(base))
+	if err == nil || strings.Contains(err.Error(), "PUBLIC_URL is required") || !strings.Contains(err.Error(), `PUBLIC_URL="todo.example.com"`) {
+		t.Errorf("Load(production, SMTP_URL, PUBLIC_URL=todo.example.com) = %v; want only the bad value reported", err)
+	}
+	base["PUBLIC_URL"] = "https://todo.example.com/"
+	cfg, err := config.Load(env(base))
+	if err != nil || cfg.PublicURL != "https://todo.example.com" {
+		t.Errorf("Load(production, SMTP_URL, PUBLIC_URL) = %q, %v; want https://todo.example.com", cfg.PublicURL, err)
+	}
+	// Without SMTP_URL, production needs no PUBLIC_URL: no mail, no link.
+	cfg, err = config.Load(env(map[string]string{"ENV": config.Production, "JWT_SECRET": secret32}))
+	if err != nil || cfg.PublicURL != "" || cfg.SMTPURL != "" {
+		t.Errorf("Load(production, no SMTP_URL) = %+v, %v; want no error, no PUBLIC_URL", cfg, err)
+	}
+}
+
+func TestPublicURLDefaultsToTheListenAddressInDevelopment(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{}, "http://127.0.0.1:8080"},
+		{map[string]string{"HOST": "::", "PORT": "9000"}, "http://localhost:9000"},
+		{map[string]string{"HOST": "::1"}, "http://[::1]:8080"},
+		{map[string]string{"PUBLIC_URL": "http://todo.test:8080/"}, "http://todo.test:8080"},
+	}
+	for _, tt := range tests {
+		cfg, err := config.Load(env(tt.env))
+		if err != nil || cfg.PublicURL != tt.want {
+			t.Errorf("Load(%v).PublicURL = %q, %v; want %q", tt.env, cfg.PublicURL, err, tt.want)
 		}
 	}
 }
