@@ -41,12 +41,18 @@ const (
 
 // User is an account. PasswordHash never leaves the server: its JSON tag is "-".
 type User struct {
-	ID           string    `json:"id"`
-	Email        string    `json:"email"`
-	Name         string    `json:"name"`
-	PasswordHash string    `json:"-"`
-	Role         string    `json:"role"`
-	Disabled     bool      `json:"disabled,omitempty"`
+	ID           string `json:"id"`
+	Email        string `json:"email"`
+	Name         string `json:"name"`
+	PasswordHash string `json:"-"`
+	Role         string `json:"role"`
+	Disabled     bool   `json:"disabled,omitempty"`
+	// EmailVerified: the user followed a verification link sent to Email
+	// (or an admin created the account).
+	EmailVerified bool `json:"email_verified"`
+	// PendingEmail is the address the user asked to move to, until they
+	// confirm it from the link sent there.
+	PendingEmail string    `json:"pending_email,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
 }
@@ -58,6 +64,10 @@ type UserPatch struct {
 	PasswordHash *string
 	Role         *string
 	Disabled     *bool
+	// EmailVerified and PendingEmail ("" clears it) come with the mail
+	// flows.
+	EmailVerified *bool
+	PendingEmail  *string
 }
 
 // UserQuery selects a page of users for the admin list.
@@ -145,4 +155,24 @@ type Page[T any] struct {
 	Page    int `json:"page"`
 	PerPage int `json:"per_page"`
 	Total   int `json:"total"`
+}
+
+// Purposes of the tokens sent in links by mail. A token of one purpose is
+// refused by the others.
+const (
+	PurposeReset       = "reset"        // set a new password
+	PurposeVerify      = "verify"       // prove an address belongs to its user
+	PurposeEmailChange = "email_change" // confirm a move to a new address
+)
+
+// LinkToken is a single-use token mailed in a link. Only its SHA-256 is
+// stored (Hash); Email is the address it was sent to (for an email change,
+// the new address).
+type LinkToken struct {
+	Hash      string
+	UserID    string
+	Purpose   string
+	Email     string
+	CreatedAt time.Time
+	ExpiresAt time.Time
 }

@@ -22,12 +22,17 @@ type userDoc struct {
 	Disabled     bool          `bson:"disabled"`
 	CreatedAt    time.Time     `bson:"created_at"`
 	UpdatedAt    time.Time     `bson:"updated_at"`
+	// EmailVerified is absent on users from before verification existed;
+	// MigrateUsers sets it (they count as verified).
+	EmailVerified bool   `bson:"email_verified"`
+	PendingEmail  string `bson:"pending_email,omitempty"`
 }
 
 func (d userDoc) model() models.User {
 	return models.User{
 		ID: d.ID.Hex(), Email: d.Email, Name: d.Name, PasswordHash: d.PasswordHash,
 		Role: d.Role, Disabled: d.Disabled, CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(),
+		EmailVerified: d.EmailVerified, PendingEmail: d.PendingEmail,
 	}
 }
 
@@ -42,6 +47,7 @@ func (s *Store) CreateUser(ctx context.Context, u models.User) (models.User, err
 	d := userDoc{
 		ID: oid, Email: u.Email, Name: u.Name, PasswordHash: u.PasswordHash, Role: u.Role,
 		Disabled: u.Disabled, CreatedAt: dbTime(u.CreatedAt), UpdatedAt: dbTime(u.UpdatedAt),
+		EmailVerified: u.EmailVerified, PendingEmail: u.PendingEmail,
 	}
 	err := s.write(ctx, "users.insert", func(ctx context.Context) error {
 		_, err := s.users.InsertOne(ctx, d)
@@ -95,7 +101,33 @@ func userSet(p models.UserPatch, now time.Time) bson.D {
 	if p.Disabled != nil {
 		set = append(set, bson.E{Key: "disabled", Value: *p.Disabled})
 	}
+	if p.EmailVerified != nil {
+		set = append(set, bson.E{Key: "email_verified", Value: *p.EmailVerified})
+	}
+	if p.PendingEmail != nil {
+		set = append(set, bson.E{Key: "pending_email", Value: *p.PendingEmail})
+	}
 	return set
+}
+
+// MigrateUsers brings users stored by older versions up to date: those
+// without email_verified count as verified (they registered before
+// verification existed). It is idempotent and runs at every start.
+func (s *Store) MigrateUsers(ctx context.Context) (int, error) {
+	var n int
+	err := s.write(ctx, "users.migrate", func(ctx context.Context) error {
+		res, err := s.users.UpdateMany(ctx,
+			bson.D{{Key: "email_verified", Value: bson.D{{Key: "$exists", Value: false}}}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "email_verified", Value: true}}}})
+		if err == nil {
+			n = int(res.ModifiedCount)
+		}
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("migrate users: %w", err)
+	}
+	return n, nil
 }
 
 // UpdateUser applies p and returns the updated user. Taking an email that
