@@ -18,8 +18,10 @@
 //   http.js     one request over the wire, answers and error answers
 //   session.js  request with refresh-and-retry, the api shorthands, events
 //   auth.js     login, register, logout
+//   recovery.js the mailed links: password reset, email verification and change
 
 export { ApiError, errorMessage } from './api/errors.js';
 export { readCookie, forgetSession } from './api/csrf.js';
 export { on, refreshSession, request, api } from './api/session.js';
 export { login, register, logout } from './api/auth.js';
+export { forgotPassword, resetPassword, verifyEmail, resendVerification, confirmEmailChange, isInvalidToken, isEmailUnverified } from './api/recovery.js';

@@ -1,22 +1,35 @@
 // Entry point: decides whether the user is signed in (GET /user, refreshing
-// once on 401), then routes between the screens and keeps the top bar in
-// step with the user.
+// once on 401), then routes between the screens and keeps the top bar (and
+// the banner for an unconfirmed address) in step with the user. A mailed
+// link's token leaves the address bar first of all (linktoken.js).
 
 import { api, on, logout as apiLogout, forgetSession, errorMessage } from './api.js';
 import { startRouter, navigate, parseHash } from './router.js';
 import { clear, h } from './dom.js';
 import { announceError, setupToasts } from './notify.js';
+import { watchLinkTokens } from './linktoken.js';
+import { createVerifyBanner } from './banner.js';
 import { mountLogin, mountSignup } from './views/auth.js';
+import { mountForgotPassword } from './views/forgot.js';
+import { mountResetPassword } from './views/reset.js';
+import { mountVerifyEmail } from './views/verify-email.js';
+import { mountConfirmEmail } from './views/confirm-email.js';
 import { mountTodos } from './views/todos.js';
 import { mountDevices } from './views/devices.js';
 import { mountAccount } from './views/account.js';
 import { mountAdmin } from './views/admin.js';
 import { mountNotFound } from './views/notfound.js';
 
+watchLinkTokens();
+
 const VIEWS = {
   todos: mountTodos,
   login: mountLogin,
   signup: mountSignup,
+  forgot: mountForgotPassword,
+  reset: mountResetPassword,
+  verify: mountVerifyEmail,
+  confirm: mountConfirmEmail,
   devices: mountDevices,
   account: mountAccount,
   admin: mountAdmin,
@@ -28,6 +41,7 @@ const topbar = document.getElementById('topbar');
 const userName = document.getElementById('user-name');
 const adminItem = document.getElementById('nav-admin-item');
 const logoutButton = document.getElementById('nav-logout');
+const banner = createVerifyBanner(topbar);
 
 let current = null; // {name, view}
 let booted = false;
@@ -40,6 +54,14 @@ const ctx = {
   /** Replaces the signed-in user (after PATCH /user and the like). */
   setUser(user) {
     ctx.user = user;
+    renderShell();
+  },
+
+  /** Forgets the user here, staying on this screen (after a password reset ended every session). */
+  forgetUser() {
+    if (!ctx.user) return;
+    ctx.user = null;
+    forgetSession();
     renderShell();
   },
 
@@ -99,6 +121,7 @@ function renderShell(route) {
     userName.title = user.email;
     adminItem.hidden = user.role !== 'admin';
   }
+  banner.update(user);
   const name = (route || (current && current.route) || {}).name;
   for (const a of topbar.querySelectorAll('a[data-nav]')) {
     if (a.dataset.nav === name) a.setAttribute('aria-current', 'page');
@@ -108,7 +131,7 @@ function renderShell(route) {
 
 function render(route) {
   if (!booted) return;
-  if (!route.public && route.name !== 'notfound' && !ctx.user) {
+  if (!route.public && !route.open && route.name !== 'notfound' && !ctx.user) {
     nextHash = route.hash;
     navigate('#/login', { replace: true });
     return;
@@ -185,6 +208,11 @@ on('unauthenticated', () => {
   if (!ctx.user) return;
   const route = parseHash();
   ctx.user = null;
+  // The open screens (the mailed links) work without a session: stay.
+  if (route.open) {
+    renderShell();
+    return;
+  }
   notice = 'Your session has ended. Please log in again.';
   nextHash = route.public ? null : route.hash;
   renderShell();

@@ -1,6 +1,8 @@
 // Hash router. The three TodoMVC filters keep their exact hashes (#/,
 // #/active, #/completed); the other screens live beside them. A route may
-// carry a query after "?" (e.g. #/admin?q=bob&page=2).
+// carry a query after "?" (e.g. #/admin?q=bob&page=2). Public routes are for
+// signed-out people only; open routes (the mailed links, forgot password)
+// for anyone, signed in or not.
 
 const ROUTES = {
   '/': { name: 'todos', filter: 'all', title: 'Todos' },
@@ -8,12 +10,16 @@ const ROUTES = {
   '/completed': { name: 'todos', filter: 'completed', title: 'Completed todos' },
   '/login': { name: 'login', public: true, title: 'Log in' },
   '/signup': { name: 'signup', public: true, title: 'Sign up' },
+  '/forgot-password': { name: 'forgot', open: true, title: 'Forgot password' },
+  '/reset-password': { name: 'reset', open: true, title: 'Set a new password' },
+  '/verify-email': { name: 'verify', open: true, title: 'Confirm your email address' },
+  '/confirm-email': { name: 'confirm', open: true, title: 'Confirm your new address' },
   '/devices': { name: 'devices', title: 'Devices' },
   '/account': { name: 'account', title: 'Account' },
   '/admin': { name: 'admin', title: 'Users' },
 };
 
-/** Parses a location hash into {name, path, query, filter?, public?, title}. */
+/** Parses a location hash into {name, path, query, filter?, public?, open?, title}. */
 export function parseHash(hash = window.location.hash) {
   const raw = String(hash || '').replace(/^#/, '');
   const q = raw.indexOf('?');

@@ -1,6 +1,8 @@
 // Account (#/account): change name, email and password; delete the account.
-// Hooks: #account, #profile-form, #email-form, #password-form,
-// #delete-account-form.
+// A new address takes effect once the link mailed there is followed; until
+// then the email card shows the pending change.
+// Hooks: #account, #profile-form, #email-form, #email-pending,
+// #password-form, #delete-account-form.
 
 import { api, forgetSession } from '../api.js';
 import { h, confirmDialog, initials } from '../dom.js';
@@ -35,6 +37,9 @@ export function mountAccount(root, ctx) {
   const avatar = h('span', { class: 'avatar large', 'aria-hidden': 'true' });
   const roleBadge = h('span', { class: 'badge' });
   const since = h('p', { class: 'muted summary-since' });
+  const unverified = h('span', { class: 'badge badge-warning', id: 'email-unverified' }, 'Email not confirmed');
+  const pendingText = h('p', {});
+  const pending = h('div', { id: 'email-pending', class: 'notice', role: 'status' }, icon('mail', { size: 18 }), pendingText);
 
   function renderSummary() {
     const u = ctx.user;
@@ -44,6 +49,9 @@ export function mountAccount(root, ctx) {
     roleBadge.textContent = u.role === 'admin' ? 'Admin' : 'Member';
     roleBadge.className = `badge ${u.role === 'admin' ? 'badge-accent' : ''}`;
     since.textContent = u.created_at ? `Member since ${formatDate(u.created_at)}` : '';
+    unverified.hidden = u.email_verified !== false;
+    pending.hidden = !u.pending_email;
+    pendingText.textContent = u.pending_email ? `Waiting for confirmation of ${u.pending_email}: follow the link we sent there.` : '';
   }
 
   // Name
@@ -89,8 +97,14 @@ export function mountAccount(root, ctx) {
         renderSummary();
         emailForm.elements.namedItem('current_password').value = '';
         emailForm.elements.namedItem('email').value = user.email;
-        showFormSuccess(emailForm, 'Email changed.');
-        announce(`Your email is now ${user.email}.`);
+        if (user.pending_email) {
+          // Nothing changes until the link mailed to the new address is followed.
+          showFormSuccess(emailForm, `Link sent to ${user.pending_email}.`);
+          announce(`We sent a link to ${user.pending_email}. Your address changes once you follow it.`);
+        } else {
+          showFormSuccess(emailForm, 'Email changed.');
+          announce(`Your email is now ${user.email}.`);
+        }
       } catch (err) {
         showFormErrors(emailForm, err, { fallbackField: 'current_password', fallbackStatuses: [403] });
       }
@@ -173,9 +187,9 @@ export function mountAccount(root, ctx) {
       'section',
       { id: 'account', class: 'page', 'aria-labelledby': 'account-title' },
       h('header', { class: 'page-header' }, h('h1', { id: 'account-title', tabindex: '-1' }, 'Account'), h('p', { class: 'lead' }, 'Your profile, sign-in details and data.')),
-      h('div', { class: 'card summary-card' }, avatar, h('div', { class: 'summary-text' }, h('div', { class: 'summary-line' }, summaryName, roleBadge), summaryEmail, since)),
+      h('div', { class: 'card summary-card' }, avatar, h('div', { class: 'summary-text' }, h('div', { class: 'summary-line' }, summaryName, roleBadge, unverified), summaryEmail, since)),
       card({ id: 'profile', title: 'Name', description: 'How Listo greets you.' }, profileForm),
-      card({ id: 'email', title: 'Email', description: 'You log in with this address. Changing it needs your current password.' }, emailForm),
+      card({ id: 'email', title: 'Email', description: 'You log in with this address. Changing it needs your current password, and we mail a link to the new address to confirm it.' }, pending, emailForm),
       card({ id: 'password', title: 'Password', description: 'Changing your password logs you out on every other device.' }, passwordForm),
       card(
         { id: 'delete', title: 'Delete account', description: 'Deletes your account and all your todos, and logs out every device. This cannot be undone.', danger: true },

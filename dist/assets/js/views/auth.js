@@ -1,29 +1,16 @@
 // Log in (#/login, form #login-form) and sign up (#/signup, form
 // #signup-form). Both send a device name, prefilled from the browser and
-// editable; sign-up logs in right after the account is created.
+// editable; sign-up logs in right after the account is created. An address
+// not confirmed yet (403 email-unverified) gets a notice with a resend
+// button (#login-unverified, #login-resend).
 
-import { login, register } from '../api.js';
+import { login, register, isEmailUnverified } from '../api.js';
 import { h } from '../dom.js';
-import { icon, logo } from '../icons.js';
-import { field, formValues, showFormErrors, withBusy } from '../forms.js';
+import { icon } from '../icons.js';
+import { clearFormErrors, field, formValues, showFormErrors, withBusy } from '../forms.js';
 import { defaultDeviceName } from '../format.js';
-
-function authLayout({ id, title, lead, notice, form, footer }) {
-  return h(
-    'section',
-    { class: 'auth', id, 'aria-labelledby': `${id}-title` },
-    h(
-      'div',
-      { class: 'auth-card card' },
-      h('div', { class: 'auth-brand' }, logo({ size: 40 }), h('span', { class: 'auth-brand-name' }, 'Listo')),
-      h('h1', { id: `${id}-title`, class: 'auth-title', tabindex: '-1' }, title),
-      lead ? h('p', { class: 'auth-lead' }, lead) : null,
-      notice ? h('div', { class: 'notice', role: 'status' }, icon('info', { size: 18 }), h('p', {}, notice)) : null,
-      form,
-      h('p', { class: 'auth-switch' }, footer),
-    ),
-  );
-}
+import { authLayout } from './auth-layout.js';
+import { resendControl } from '../resend.js';
 
 function deviceField(prefix) {
   return field({
@@ -37,6 +24,21 @@ function deviceField(prefix) {
   });
 }
 
+// The notice for a right password of an address not confirmed yet.
+function unverifiedNotice(email) {
+  return h(
+    'div',
+    { id: 'login-unverified', class: 'notice notice-warning', role: 'alert', tabindex: '-1' },
+    icon('mail', { size: 18 }),
+    h(
+      'div',
+      { class: 'notice-body' },
+      h('p', {}, `Please confirm your email address first: follow the link we sent to ${email}.`),
+      h('p', { class: 'notice-actions' }, resendControl({ id: 'login-resend', email: () => email })),
+    ),
+  );
+}
+
 /** Mounts the login screen. */
 export function mountLogin(root, ctx) {
   const notice = ctx.takeNotice();
@@ -45,6 +47,7 @@ export function mountLogin(root, ctx) {
     { id: 'login-form', class: 'form', novalidate: true, 'aria-labelledby': 'login-title' },
     field({ id: 'login-email', name: 'email', label: 'Email', type: 'email', autocomplete: 'email', required: true, inputmode: 'email' }),
     field({ id: 'login-password', name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password', required: true, reveal: true }),
+    h('p', { class: 'auth-forgot' }, h('a', { href: '#/forgot-password', id: 'to-forgot' }, 'Forgot password?')),
     deviceField('login'),
     h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'button primary block' }, 'Log in')),
   );
@@ -52,11 +55,21 @@ export function mountLogin(root, ctx) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const v = formValues(form);
+    const email = v.email.trim();
+    const old = form.querySelector('#login-unverified');
+    if (old) old.remove();
     await withBusy(form, 'Logging in…', async () => {
       try {
-        const user = await login({ email: v.email.trim(), password: v.password, device: v.device.trim() });
+        const user = await login({ email, password: v.password, device: v.device.trim() });
         ctx.signIn(user);
       } catch (err) {
+        if (isEmailUnverified(err)) {
+          clearFormErrors(form);
+          const notice = unverifiedNotice(email);
+          form.prepend(notice);
+          notice.focus();
+          return;
+        }
         showFormErrors(form, err);
       }
     });
@@ -118,7 +131,11 @@ export function mountSignup(root, ctx) {
         const user = await login({ email, password: v.password, device: v.device.trim() });
         ctx.signIn(user);
       } catch (err) {
-        ctx.setNotice('Your account was created. Please log in.');
+        ctx.setNotice(
+          isEmailUnverified(err)
+            ? `Your account was created. Follow the link we sent to ${email} to confirm your address, then log in.`
+            : 'Your account was created. Please log in.',
+        );
         ctx.navigate('#/login');
       }
     });
