@@ -55,10 +55,11 @@ func Authenticate(tokens *auth.Tokens, checker *auth.Checker, csrf *auth.CSRF) g
 func accessToken(r *http.Request) (token string, fromCookie bool, err error) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, tok, ok := strings.Cut(h, " ")
+		tok = strings.TrimSpace(tok)
 		if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
 			return "", false, errors.New("authorization header is not a bearer token")
 		}
-		return strings.TrimSpace(tok), false, nil
+		return tok, false, nil
 	}
 	if ck, err := r.Cookie(httpx.AccessCookie); err == nil && ck.Value != "" {
 		return ck.Value, true, nil

@@ -37,6 +37,9 @@ func FuzzAccessToken(f *testing.F) {
 			}
 			return
 		}
+		if token == "" {
+			t.Fatalf("accessToken(%q, _) = \"\" with no error", authorization)
+		}
 		if fromCookie {
 			t.Fatalf("accessToken(%q, %q) took the cookie though an Authorization header was sent", authorization, cookie)
 		}

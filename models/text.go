@@ -14,6 +14,9 @@ const (
 	// Lines are stored trimmed, so only what is left after trimming white
 	// space (a trailing newline, say) is checked.
 	TextLine = "line"
+	// TextTitle is a line that must not be blank once trimmed (a todo's
+	// title).
+	TextTitle = "title"
 	// TextMultiline is free text (a todo's notes): a line, plus newlines.
 	TextMultiline = "multiline"
 	// TextPlain is any text without control characters, as it is (a
@@ -27,8 +30,11 @@ func TextProblem(kind, s string) string {
 	if !utf8.ValidString(s) {
 		return "must be valid UTF-8 text"
 	}
-	if kind == TextLine {
+	if kind == TextLine || kind == TextTitle {
 		s = strings.TrimSpace(s)
+		if s == "" && kind == TextTitle {
+			return "must not be blank"
+		}
 	}
 	for _, r := range s {
 		switch {

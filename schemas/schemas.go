@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"io/fs"
 	"math/big"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -67,13 +69,13 @@ func New() (*Validator, error) {
 }
 
 // textFormatPrefix names Listo's own string formats: "listo-line",
-// "listo-multiline" and "listo-plain" accept the text that
+// "listo-title", "listo-multiline" and "listo-plain" accept the text that
 // models.TextProblem accepts for that kind.
 const textFormatPrefix = "listo-"
 
 func textFormats() []*jsonschema.Format {
 	var out []*jsonschema.Format
-	for _, k := range []string{models.TextLine, models.TextMultiline, models.TextPlain} {
+	for _, k := range []string{models.TextLine, models.TextTitle, models.TextMultiline, models.TextPlain} {
 		out = append(out, &jsonschema.Format{Name: textFormatPrefix + k, Validate: func(v any) error {
 			s, ok := v.(string)
 			if !ok {
@@ -102,6 +104,9 @@ func (v *Validator) Decode(schema string, body []byte, dst any) error {
 	if err != nil || len(bytes.TrimSpace(body)) == 0 {
 		return problem.New(400, "The request body is not valid JSON.")
 	}
+	if fields := outsizedNumbers(doc, nil); len(fields) > 0 {
+		return problem.Validation("The request body has invalid fields.", fields...)
+	}
 	if err := sch.Validate(doc); err != nil {
 		var ve *jsonschema.ValidationError
 		if !errors.As(err, &ve) {
@@ -117,6 +122,55 @@ func (v *Validator) Decode(schema string, body []byte, dst any) error {
 		return fmt.Errorf("schemas: decode %s after validation: %w", schema, err)
 	}
 	return nil
+}
+
+// maxExponent bounds the decimal exponent of any number in a body: the
+// validator works on exact rationals, and 1e1000000 costs it a big
+// allocation (beyond that it panics). No field of Listo's needs more than
+// float64's range.
+const maxExponent = 400
+
+// outsizedNumbers reports every number in doc whose exponent is beyond
+// maxExponent, located by JSON pointer.
+func outsizedNumbers(doc any, at []string) []problem.FieldError {
+	switch v := doc.(type) {
+	case json.Number:
+		if exponentTooLarge(string(v)) {
+			field := pointer(at)
+			if field == "" {
+				field = "/"
+			}
+			return []problem.FieldError{{Field: field, Message: "must be a number of ordinary size"}}
+		}
+	case map[string]any:
+		var out []problem.FieldError
+		for k, e := range v {
+			out = append(out, outsizedNumbers(e, append(slices.Clip(at), k))...)
+		}
+		return out
+	case []any:
+		var out []problem.FieldError
+		for i, e := range v {
+			out = append(out, outsizedNumbers(e, append(slices.Clip(at), strconv.Itoa(i)))...)
+		}
+		return out
+	}
+	return nil
+}
+
+// exponentTooLarge reads the exponent of a JSON number (and counts the
+// digits before the point as exponent too).
+func exponentTooLarge(n string) bool {
+	mantissa, exp, _ := strings.Cut(strings.ToLower(n), "e")
+	intPart, _, _ := strings.Cut(strings.TrimLeft(mantissa, "-"), ".")
+	if len(intPart) > maxExponent || len(mantissa) > 10*maxExponent {
+		return true
+	}
+	if exp == "" {
+		return false
+	}
+	e, err := strconv.Atoi(exp)
+	return err != nil || e > maxExponent || e < -maxExponent
 }
 
 // FieldErrors flattens a validation error into one message per failing
@@ -167,13 +221,13 @@ func describe(e *jsonschema.ValidationError) []problem.FieldError {
 	case *kind.Required:
 		var out []problem.FieldError
 		for _, m := range k.Missing {
-			out = append(out, problem.FieldError{Field: at + "/" + m, Message: "is required"})
+			out = append(out, problem.FieldError{Field: at + pointer([]string{m}), Message: "is required"})
 		}
 		return out
 	case *kind.AdditionalProperties:
 		var out []problem.FieldError
 		for _, p := range k.Properties {
-			out = append(out, problem.FieldError{Field: at + "/" + p, Message: "is not an allowed field"})
+			out = append(out, problem.FieldError{Field: at + pointer([]string{p}), Message: "is not an allowed field"})
 		}
 		return out
 	case *kind.Type:
