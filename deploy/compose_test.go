@@ -17,6 +17,8 @@ import (
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"listo/config"
 )
 
 // root is the repository root, where the deployment files live.
@@ -96,6 +98,12 @@ func prodEnv(t *testing.T) map[string]string {
 	return m
 }
 
+// appConfig loads Listo's configuration from a service's environment, as
+// the program in the container would.
+func appConfig(s types.ServiceConfig) (config.Config, error) {
+	return config.Load(func(k string) string { return env(s, k) })
+}
+
 func assertHealthcheck(t *testing.T, s types.ServiceConfig, want ...string) {
 	t.Helper()
 	hc := s.HealthCheck
@@ -141,15 +149,18 @@ func assertNamedVolume(t *testing.T, p *types.Project, s types.ServiceConfig, ta
 	t.Errorf("%s: nothing mounted at %s", s.Name, target)
 }
 
-var mongoImage = regexp.MustCompile(`^mongo:[0-9]+(\.[0-9]+)?$`)
+var (
+	mongoImage   = regexp.MustCompile(`^mongo:[0-9]+(\.[0-9]+)?$`)
+	mailpitImage = regexp.MustCompile(`^axllent/mailpit:v[0-9]+\.[0-9]+(\.[0-9]+)?$`)
+)
 
 func TestDevCompose(t *testing.T) {
 	p := mustLoadCompose(t, "docker-compose.yml", map[string]string{})
 
-	if got, want := slices.Sorted(maps.Keys(p.Services)), []string{"app", "mongo"}; !slices.Equal(got, want) {
+	if got, want := slices.Sorted(maps.Keys(p.Services)), []string{"app", "mailpit", "mongo"}; !slices.Equal(got, want) {
 		t.Fatalf("services = %v; want %v", got, want)
 	}
-	app, mongo := service(t, p, "app"), service(t, p, "mongo")
+	app, mongo, mailpit := service(t, p, "app"), service(t, p, "mongo"), service(t, p, "mailpit")
 
 	if app.Build == nil || filepath.Clean(app.Build.Context) != filepath.Clean(p.WorkingDir) {
 		t.Errorf("app is not built from the repository root: build = %+v", app.Build)
@@ -166,6 +177,35 @@ func TestDevCompose(t *testing.T) {
 	}
 	assertDependsHealthy(t, app, "mongo")
 	assertHealthcheck(t, app, "CMD", "/listo", "healthcheck")
+
+	// Mail goes to the Mailpit catcher, in clear on the compose network,
+	// and its links open the app where the browser finds it.
+	if srv, err := config.ParseSMTPURL(env(app, "SMTP_URL")); err != nil ||
+		srv != (config.SMTPServer{Host: "mailpit", Port: 1025, Security: config.SMTPPlain}) {
+		t.Errorf("app SMTP_URL = %q (%v); want smtp://mailpit:1025?tls=none", env(app, "SMTP_URL"), err)
+	}
+	if got := env(app, "PUBLIC_URL"); got != "http://127.0.0.1:8080" {
+		t.Errorf("app PUBLIC_URL = %q; want http://127.0.0.1:8080, where the app is published", got)
+	}
+	assertDependsHealthy(t, app, "mailpit")
+	if cfg, err := appConfig(app); err != nil {
+		t.Errorf("Listo refuses the app's environment: %v", err)
+	} else if cfg.Env != config.Development || cfg.SMTPURL == "" {
+		t.Errorf("app config = %v; want development with SMTP_URL", cfg)
+	}
+	if !mailpitImage.MatchString(mailpit.Image) {
+		t.Errorf("mailpit image = %q; want axllent/mailpit:vN.M[.P]", mailpit.Image)
+	}
+	assertHealthcheck(t, mailpit, "CMD", "/mailpit", "readyz")
+	var inbox bool
+	for _, port := range mailpit.Ports {
+		if port.Target == 8025 && port.Published == "8025" {
+			inbox = true
+		}
+	}
+	if !inbox {
+		t.Errorf("mailpit does not publish its web inbox on 127.0.0.1:8025: %+v", mailpit.Ports)
+	}
 
 	var published bool
 	for _, s := range p.Services {
@@ -201,6 +241,13 @@ func TestEnvExampleHasNoSecrets(t *testing.T) {
 	}
 	if m["MONGO_INITDB_ROOT_USERNAME"] == "" {
 		t.Error(".env.example has no MONGO_INITDB_ROOT_USERNAME")
+	}
+	// Optional, but listed (so Compose does not warn about an unset
+	// variable) and empty: SMTP_URL may hold a password.
+	for _, k := range []string{"SMTP_URL", "PUBLIC_URL"} {
+		if v, ok := m[k]; !ok || v != "" {
+			t.Errorf(".env.example %s = %q (listed: %v); want it listed and empty", k, v, ok)
+		}
 	}
 }
 
@@ -293,8 +340,10 @@ func TestProdCompose(t *testing.T) {
 			t.Errorf("mongo %s = %q; want the value from .env", k, got)
 		}
 	}
-	if v, ok := mongo.Environment["JWT_SECRET"]; ok {
-		t.Errorf("mongo receives JWT_SECRET (%v); it must not", v != nil)
+	for _, k := range []string{"JWT_SECRET", "SMTP_URL"} {
+		if v, ok := mongo.Environment[k]; ok {
+			t.Errorf("mongo receives %s (%v); it must not", k, v != nil)
+		}
 	}
 	assertNamedVolume(t, p, mongo, "/data/db")
 	assertHealthcheck(t, mongo, "CMD", "mongosh", "--quiet", "--eval", "db.adminCommand('ping')")
@@ -324,6 +373,53 @@ func TestProdCompose(t *testing.T) {
 			t.Errorf("%s: image %q is not pinned", s.Name, s.Image)
 		}
 	}
+}
+
+// TestProdComposeMail checks that the mail settings come from .env, that
+// Listo accepts what the app receives, and that mail stays optional.
+func TestProdComposeMail(t *testing.T) {
+	t.Run("without SMTP_URL", func(t *testing.T) {
+		app := service(t, mustLoadCompose(t, "docker-compose.prod.yml", prodEnv(t)), "app")
+		for _, k := range []string{"SMTP_URL", "PUBLIC_URL", "MAIL_FROM"} {
+			if got := env(app, k); got != "" {
+				t.Errorf("app %s = %q with .env.example's values; want empty", k, got)
+			}
+		}
+		cfg, err := appConfig(app)
+		if err != nil {
+			t.Fatalf("Listo refuses the app's environment: %v", err)
+		}
+		if cfg.SMTPURL != "" {
+			t.Errorf("SMTP_URL = %q; want none (mail off, its flows answer 503)", cfg.SMTPURL)
+		}
+	})
+	t.Run("with SMTP_URL", func(t *testing.T) {
+		e := prodEnv(t)
+		e["SMTP_URL"] = "smtp://listo:" + randomHex(t, 16) + "@smtp.example.com:587"
+		e["PUBLIC_URL"] = "https://listo.example.com"
+		e["MAIL_FROM"] = "Listo <no-reply@listo.example.com>"
+		app := service(t, mustLoadCompose(t, "docker-compose.prod.yml", e), "app")
+		for _, k := range []string{"SMTP_URL", "PUBLIC_URL", "MAIL_FROM"} {
+			if got := env(app, k); got != e[k] {
+				t.Errorf("app %s = %q; want %q from .env", k, got, e[k])
+			}
+		}
+		cfg, err := appConfig(app)
+		if err != nil {
+			t.Fatalf("Listo refuses the app's environment: %v", err)
+		}
+		if cfg.SMTPURL != e["SMTP_URL"] || cfg.PublicURL != e["PUBLIC_URL"] || cfg.MailFrom != e["MAIL_FROM"] {
+			t.Errorf("config = %v; want the mail settings of .env", cfg)
+		}
+	})
+	t.Run("SMTP_URL without PUBLIC_URL stops Listo", func(t *testing.T) {
+		e := prodEnv(t)
+		e["SMTP_URL"] = "smtps://smtp.example.com"
+		app := service(t, mustLoadCompose(t, "docker-compose.prod.yml", e), "app")
+		if _, err := appConfig(app); err == nil || !strings.Contains(err.Error(), "PUBLIC_URL") {
+			t.Errorf("Load(app env with SMTP_URL, no PUBLIC_URL) = %v; want an error naming PUBLIC_URL", err)
+		}
+	})
 }
 
 func TestProdComposeHTTPSProfile(t *testing.T) {
@@ -468,7 +564,7 @@ func TestProdComposeNoLiteralSecrets(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"app/JWT_SECRET", "app/MONGODB_URI", "mongo/MONGO_INITDB_ROOT_PASSWORD"} {
+	for _, want := range []string{"app/JWT_SECRET", "app/MONGODB_URI", "app/SMTP_URL", "mongo/MONGO_INITDB_ROOT_PASSWORD"} {
 		if !checked[want] {
 			t.Errorf("%s was not checked (checked %v); the scan is not seeing the environment", want, slices.Sorted(maps.Keys(checked)))
 		}
