@@ -19,7 +19,7 @@ export const INVALID_LINK = 'This link is not valid any more. It may have expire
 export function mountLinkScreen(root, options) {
   const { id, path, title, lead, working, post, done, invalid, failed } = options;
   const token = takeLinkToken(path);
-  const body = h('div', { class: 'auth-body', 'aria-live': 'polite' });
+  const body = h('div', { class: 'auth-body' });
   let alive = true;
 
   async function run() {
