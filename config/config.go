@@ -60,7 +60,7 @@ type Config struct {
 	// Mail and account recovery.
 	SMTPURL              string // empty: no SMTP server (mails go to the log in development, nowhere in production); see ParseSMTPURL
 	MailFrom             string // From of every mail, an RFC 5322 address
-	PublicURL            string // base of every link in a mail, without a final slash; empty only in production without PUBLIC_URL
+	PublicURL            string // base of every link in a mail, without a final slash; empty without PUBLIC_URL in production, or with PORT=0
 	NotifyNewDevice      bool   // mail a notice when a new device logs in
 	RequireVerifiedEmail bool   // refuse logins of unverified addresses
 	RateForgotPerHour    int    // password-forgot and verification-resend requests per client IP per hour (0: no limit)
@@ -418,7 +418,8 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.MailFrom == "" {
 		c.MailFrom = DefaultMailFrom
 	}
-	if c.PublicURL == "" && c.Env == Development {
+	// PORT=0 picks the port at listen time: the app fills PublicURL in then.
+	if c.PublicURL == "" && c.Env == Development && c.Port != 0 {
 		host := c.Host
 		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
 			host = "localhost" // a browser cannot open 0.0.0.0

@@ -647,6 +647,7 @@ func TestPublicURLDefaultsToTheListenAddressInDevelopment(t *testing.T) {
 		{map[string]string{"HOST": "::", "PORT": "9000"}, "http://localhost:9000"},
 		{map[string]string{"HOST": "::1"}, "http://[::1]:8080"},
 		{map[string]string{"PUBLIC_URL": "http://todo.test:8080/"}, "http://todo.test:8080"},
+		{map[string]string{"PORT": "0"}, ""}, // known only once the app listens
 	}
 	for _, tt := range tests {
 		cfg, err := config.Load(env(tt.env))
