@@ -3,6 +3,7 @@
 package problem
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -30,6 +31,34 @@ type Problem struct {
 	Errors  []FieldError `json:"errors,omitempty"`
 	Headers http.Header  `json:"-"`
 	Cause   error        `json:"-"`
+	// Extra holds extension members (RFC 9457, 3.2), serialised beside
+	// the standard ones; a key that names a member above is ignored.
+	Extra map[string]any `json:"-"`
+}
+
+// MarshalJSON writes the standard members, then Extra's in key order.
+func (p Problem) MarshalJSON() ([]byte, error) {
+	type plain Problem // the same fields without this method
+	b, err := json.Marshal(plain(p))
+	if err != nil || len(p.Extra) == 0 {
+		return b, err
+	}
+	extra := make(map[string]any, len(p.Extra))
+	for k, v := range p.Extra {
+		switch k {
+		case "type", "title", "status", "detail", "errors":
+		default:
+			extra[k] = v
+		}
+	}
+	if len(extra) == 0 {
+		return b, nil
+	}
+	e, err := json.Marshal(extra)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(b[:len(b)-1], ','), e[1:]...), nil
 }
 
 func (p *Problem) Error() string {

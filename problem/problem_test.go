@@ -355,3 +355,38 @@ func TestCommonProblems(t *testing.T) {
 		t.Errorf("JSON of Unauthorized(cause) = %s; it reveals the cause", raw)
 	}
 }
+
+// Extension members (RFC 9457, 3.2) are serialised beside the standard
+// ones, which they cannot replace.
+func TestExtraMembers(t *testing.T) {
+	p := problem.New(http.StatusServiceUnavailable, "Stopped after 40 todos.")
+	p.Extra = map[string]any{"changed": 40, "status": 200, "type": "/evil", "retry": map[string]any{"after": "1s"}}
+	p.Cause = errors.New("deadline")
+	m, raw := wire(t, p)
+	want := map[string]any{
+		"type": "about:blank", "title": "Service Unavailable", "status": float64(503),
+		"detail": "Stopped after 40 todos.", "changed": float64(40), "retry": map[string]any{"after": "1s"},
+	}
+	if diff := cmp.Diff(want, m); diff != "" {
+		t.Errorf("JSON %s (-want +got):\n%s", raw, diff)
+	}
+	// As a value too (gin renders what it is given).
+	b, err := json.Marshal(*p)
+	if err != nil || string(b) != raw {
+		t.Errorf("json.Marshal(value) = %s, %v; want %s", b, err, raw)
+	}
+	// Without extras, or with reserved keys only, nothing changes.
+	for _, extra := range []map[string]any{nil, {"detail": "x"}} {
+		q := problem.Validation("Bad.", problem.FieldError{Field: "/title", Message: "must not be empty"})
+		q.Extra = extra
+		_, got := wire(t, q)
+		if want := `{"type":"/problems/validation","title":"Validation failed","status":422,"detail":"Bad.","errors":[{"field":"/title","message":"must not be empty"}]}`; got != want {
+			t.Errorf("JSON with Extra %v = %s; want %s", extra, got, want)
+		}
+	}
+	// An extra that cannot be encoded is an error, not a broken document.
+	p.Extra = map[string]any{"bad": make(chan int)}
+	if _, err := json.Marshal(p); err == nil {
+		t.Error("json.Marshal with an unencodable extra = nil error")
+	}
+}
