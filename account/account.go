@@ -15,11 +15,14 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"listo/auth"
+	"listo/mail"
 	"listo/models"
 	"listo/problem"
 	"listo/ratelimit"
@@ -33,6 +36,9 @@ type Store interface {
 	UpdateUser(ctx context.Context, id string, p models.UserPatch, now time.Time) (models.User, error)
 	DeleteUser(ctx context.Context, id string) error
 	CreateSession(ctx context.Context, s models.Session) (models.Session, error)
+	CreateLinkToken(ctx context.Context, t models.LinkToken, replace bool) error
+	LinkToken(ctx context.Context, hash, purpose string, now time.Time) (models.LinkToken, error)
+	ConsumeLinkToken(ctx context.Context, hash, purpose string, now time.Time) (models.LinkToken, error)
 	SessionByID(ctx context.Context, id string) (models.Session, error)
 	RotateSession(ctx context.Context, r models.Rotation) (models.Session, error)
 	RevokeSession(ctx context.Context, userID, id string, now time.Time) error
@@ -93,7 +99,33 @@ type Config struct {
 	// RefreshTTL is how long a session lives: expires_at is fixed at login.
 	RefreshTTL time.Duration
 	Events     Events
+
+	// Mailer sends the account's mails (nil: none are sent, as when mail
+	// is not configured).
+	Mailer Mailer
+	// PublicURL is the base of every link in a mail.
+	PublicURL string
+	// MailCap limits the mails one address may be sent per hour on
+	// request (reset, resend); nil is no limit.
+	MailCap *ratelimit.Keyed
+	// RequireVerified refuses logins of unverified addresses.
+	RequireVerified bool
+	// NotifyNewDevice mails a notice at every new login.
+	NotifyNewDevice bool
+	Log             *slog.Logger
 }
+
+// Mailer sends mail off the request path (mail.Mailer).
+type Mailer interface {
+	Send(msg mail.Message)
+	Configured() bool
+}
+
+// noMail is the Mailer of a service without one.
+type noMail struct{}
+
+func (noMail) Send(mail.Message) {}
+func (noMail) Configured() bool  { return false }
 
 // Service carries out account operations.
 type Service struct {
@@ -108,18 +140,42 @@ type Service struct {
 	now        func() time.Time
 	refreshTTL time.Duration
 	events     Events
+
+	mailer          Mailer
+	publicURL       string
+	mailCap         *ratelimit.Keyed
+	requireVerified bool
+	notifyNewDevice bool
+	log             *slog.Logger
+
+	jobs      chan job
+	stopping  chan struct{}
+	worked    chan struct{}
+	closeOnce sync.Once
 }
 
-// New returns the service.
+// New returns the service, with its background worker running; Close
+// stops it.
 func New(c Config) *Service {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	return &Service{
+	if c.Mailer == nil {
+		c.Mailer = noMail{}
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{
 		store: c.Store, cache: c.Cache, tokens: c.Tokens, refresh: c.Refresh, hasher: c.Hasher,
 		checking: newOneAtATime(), policy: c.Policy,
 		failures: c.Failures, now: c.Now, refreshTTL: c.RefreshTTL, events: c.Events,
+		mailer: c.Mailer, publicURL: strings.TrimSuffix(c.PublicURL, "/"), mailCap: c.MailCap,
+		requireVerified: c.RequireVerified, notifyNewDevice: c.NotifyNewDevice, log: c.Log,
+		jobs: make(chan job, 1000), stopping: make(chan struct{}), worked: make(chan struct{}),
 	}
+	go s.work()
+	return s
 }
 
 // Client describes where a login or refresh comes from; it is stored on

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"listo/auth"
+	"listo/mail"
 	"listo/models"
 	"listo/problem"
 )
@@ -74,7 +75,17 @@ func (s *Service) Login(ctx context.Context, cr Credentials) (Grant, error) {
 	if u.Disabled {
 		return Grant{}, problem.New(http.StatusForbidden, "This account is disabled.")
 	}
-	return s.startSession(ctx, u, cr.Device, cr.Client)
+	if s.requireVerified && !u.EmailVerified {
+		// Only after the right password, so this tells nothing to a guesser.
+		p := problem.New(http.StatusForbidden, "Confirm your email address first: follow the link we sent you, or ask for a new one.")
+		p.Type, p.Title = "/problems/email-unverified", "Email not verified"
+		return Grant{}, p
+	}
+	g, err := s.startSession(ctx, u, cr.Device, cr.Client)
+	if err == nil && s.notifyNewDevice {
+		s.mailer.Send(mail.NewDevice(u.Email, g.Session.Device, g.Session.UserAgent, g.Session.IP, g.Session.CreatedAt))
+	}
+	return g, err
 }
 
 // startSession stores a new session of u and grants its first tokens.

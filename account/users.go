@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"listo/auth"
+	"listo/mail"
 	"listo/models"
 	"listo/problem"
 )
@@ -17,6 +18,9 @@ type NewUser struct {
 	Password string
 	Name     string
 	Role     string // "" is models.RoleUser
+	// Verified: the address needs no verification mail (an admin creates
+	// the account).
+	Verified bool
 }
 
 // Register checks the password, hashes it and inserts the user; the unique
@@ -32,12 +36,21 @@ func (s *Service) Register(ctx context.Context, n NewUser) (models.User, error) 
 	now := s.now()
 	u, err := s.store.CreateUser(ctx, models.User{
 		Email: models.NormalizeEmail(n.Email), Name: strings.TrimSpace(n.Name), PasswordHash: hash,
-		Role: n.Role, CreatedAt: now, UpdatedAt: now,
+		Role: n.Role, EmailVerified: n.Verified, CreatedAt: now, UpdatedAt: now,
 	})
 	if errors.Is(err, models.ErrConflict) {
 		return models.User{}, emailTaken()
 	}
-	return u, err
+	if err != nil {
+		return models.User{}, err
+	}
+	if !u.EmailVerified {
+		// The account exists either way; a lost mail can be sent again.
+		if err := s.sendVerification(ctx, u); err != nil {
+			s.log.Warn("verification mail not sent", "error", err.Error())
+		}
+	}
+	return u, nil
 }
 
 // SelfUpdate is a change a person makes to their own account; nil fields
@@ -60,7 +73,9 @@ func (s *Service) UpdateSelf(ctx context.Context, p auth.Principal, up SelfUpdat
 			return models.User{}, err
 		}
 	}
-	patch, err := s.profilePatch(ctx, up.Name, up.Email, up.Password)
+	// A new address is only pending until confirmed from the link mailed
+	// there: one stolen session cannot move the account for good.
+	patch, err := s.profilePatch(ctx, up.Name, nil, up.Password)
 	if err != nil {
 		return models.User{}, err
 	}
@@ -71,6 +86,12 @@ func (s *Service) UpdateSelf(ctx context.Context, p auth.Principal, up SelfUpdat
 	if patch.PasswordHash != nil {
 		if err := s.endSessions(ctx, u.ID, p.SessionID); err != nil {
 			return models.User{}, err
+		}
+		s.mailer.Send(mail.PasswordChanged(u.Email, s.now()))
+	}
+	if up.Email != nil {
+		if email := models.NormalizeEmail(*up.Email); email != u.Email {
+			return s.requestEmailChange(ctx, u, email)
 		}
 	}
 	return u, nil
@@ -160,6 +181,10 @@ func (s *Service) UpdateUser(ctx context.Context, id string, up AdminUpdate) (mo
 		return models.User{}, err
 	}
 	patch.Role, patch.Disabled = up.Role, up.Disabled
+	if patch.Email != nil {
+		verified := true // an admin vouches for the address
+		patch.EmailVerified = &verified
+	}
 	u, err := s.updateUser(ctx, id, patch)
 	if err != nil {
 		return models.User{}, err
@@ -187,14 +212,14 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (u mo
 	existing, err := s.store.UserByEmail(ctx, email)
 	if errors.Is(err, models.ErrNotFound) {
 		now := s.now()
-		u, err = s.store.CreateUser(ctx, models.User{Email: email, PasswordHash: hash, Role: models.RoleAdmin, CreatedAt: now, UpdatedAt: now})
+		u, err = s.store.CreateUser(ctx, models.User{Email: email, PasswordHash: hash, Role: models.RoleAdmin, EmailVerified: true, CreatedAt: now, UpdatedAt: now})
 		return u, true, err
 	}
 	if err != nil {
 		return models.User{}, false, err
 	}
-	role, enabled := models.RoleAdmin, false
-	if u, err = s.updateUser(ctx, existing.ID, models.UserPatch{Role: &role, Disabled: &enabled, PasswordHash: &hash}); err != nil {
+	role, enabled, verified := models.RoleAdmin, false, true
+	if u, err = s.updateUser(ctx, existing.ID, models.UserPatch{Role: &role, Disabled: &enabled, PasswordHash: &hash, EmailVerified: &verified}); err != nil {
 		return models.User{}, false, err
 	}
 	if err := s.endSessions(ctx, u.ID, ""); err != nil {

@@ -27,6 +27,7 @@ import (
 	"listo/config"
 	"listo/controllers"
 	"listo/dist"
+	"listo/mail"
 	"listo/metrics"
 	"listo/middleware"
 	"listo/ratelimit"
@@ -62,10 +63,11 @@ type App struct {
 	csrf     *auth.CSRF
 	hasher   *auth.Hasher
 	accounts *account.Service
+	mailer   *mail.Mailer
 	handlers handlers
 	static   *controllers.Static
 	events   account.Events
-	limits   struct{ auth, register, refresh, todoWrites limiter }
+	limits   struct{ auth, register, refresh, todoWrites, forgot limiter }
 	handler  http.Handler
 }
 
@@ -80,6 +82,8 @@ type handlers struct {
 	devices    *controllers.Devices
 	usersAdmin *controllers.UsersAdmin
 	todos      *controllers.Todos
+	recovery   *controllers.Recovery
+	emailLinks *controllers.EmailLinks
 }
 
 // New builds the application on an open store.
@@ -112,6 +116,10 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 	a.limits.register = ratelimit.NewKeyed(cfg.RateRegisterPerMinute, time.Minute, now)
 	a.limits.refresh = ratelimit.NewKeyed(cfg.RateRefreshPerMinute, time.Minute, now)
 	a.limits.todoWrites = ratelimit.NewKeyedRate(cfg.RateTodoWritesPerSec, cfg.RateTodoWritesBurst, now)
+	a.limits.forgot = ratelimit.NewKeyed(cfg.RateForgotPerHour, time.Hour, now)
+	if a.mailer, err = mail.New(mail.OptionsFrom(cfg), log); err != nil {
+		return nil, err
+	}
 	a.accounts = account.New(account.Config{
 		Store: st, Cache: a.checker, Tokens: a.tokens, Hasher: a.hasher,
 		Refresh:    auth.NewRefreshTokens([]byte(cfg.JWTSecret)),
@@ -120,6 +128,13 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 		Now:        now,
 		RefreshTTL: cfg.RefreshTTL,
 		Events:     a.events,
+
+		Mailer:          a.mailer,
+		PublicURL:       cfg.PublicURL,
+		MailCap:         ratelimit.NewKeyed(cfg.MailPerEmailPerHour, time.Hour, now),
+		RequireVerified: cfg.RequireVerifiedEmail,
+		NotifyNewDevice: cfg.NotifyNewDevice,
+		Log:             log,
 	})
 	cookies := controllers.Cookies{Secure: cfg.Secure(), AccessTTL: cfg.AccessTTL, CSRF: a.csrf, Now: now}
 	a.handlers = handlers{
@@ -131,6 +146,8 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 		me:         &controllers.Me{Accounts: a.accounts, Validate: validator, Cookies: cookies},
 		devices:    &controllers.Devices{Sessions: st, Accounts: a.accounts, Now: now},
 		usersAdmin: &controllers.UsersAdmin{Users: st, Accounts: a.accounts, Validate: validator},
+		recovery:   &controllers.Recovery{Accounts: a.accounts, Validate: validator},
+		emailLinks: &controllers.EmailLinks{Accounts: a.accounts, Validate: validator},
 		todos:      &controllers.Todos{Store: st, Validate: validator, Now: now, Log: log},
 	}
 
@@ -165,6 +182,15 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 	a.benchRoutes(r) // GET /bench/ceiling with -tags bench only
 	a.handler = r
 	return a, nil
+}
+
+// close stops what the app runs in the background: the bcrypt workers,
+// the account service's jobs and the mail queue (bounded by ctx and the
+// mailer's own wait).
+func (a *App) close(ctx context.Context) {
+	a.hasher.Close()
+	a.accounts.Close()
+	a.mailer.Close(ctx)
 }
 
 // Handler is the whole HTTP API and SPA.
@@ -216,20 +242,26 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	if err != nil {
 		return nil, err
 	}
-	a, err := New(cfg, st, log, o)
-	if err != nil {
-		_ = st.Close(context.Background())
-		return nil, err
-	}
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
 		_ = st.Close(context.Background())
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
 	}
+	if cfg.PublicURL == "" && cfg.Env == config.Development {
+		// PORT=0: the links in mails point where this listener really is.
+		cfg.PublicURL = "http://" + ln.Addr().String()
+	}
+	a, err := New(cfg, st, log, o)
+	if err != nil {
+		_ = ln.Close()
+		_ = st.Close(context.Background())
+		return nil, err
+	}
 	var mln net.Listener
 	if cfg.MetricsAddr != "" {
 		if mln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
 			_ = ln.Close()
+			a.close(context.Background())
 			_ = st.Close(context.Background())
 			return nil, fmt.Errorf("listen on METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
 		}
@@ -288,10 +320,20 @@ func (a *App) background(ctx context.Context) {
 		case <-time.After(delay):
 		}
 	}
+	if n, err := a.store.MigrateUsers(ctx); err != nil {
+		a.log.Warn("user migration failed; it runs again at the next start", "error", err.Error())
+	} else if n > 0 {
+		a.log.Info("users from before email verification marked verified", "users", n)
+	}
 	tick := time.NewTicker(10 * time.Minute)
 	defer tick.Stop()
 	for {
 		now := a.now()
+		if n, err := a.store.DeleteExpiredLinkTokens(ctx, now); err != nil {
+			a.log.Warn("link token cleanup failed", "error", err.Error())
+		} else if n > 0 {
+			a.log.Info("link token cleanup", "deleted", n)
+		}
 		if n, err := a.store.DeleteStaleSessions(ctx, now, now.Add(-24*time.Hour)); err != nil {
 			a.log.Warn("session cleanup failed", "error", err.Error())
 		} else if n > 0 {
@@ -315,7 +357,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		err := s.srv.Shutdown(ctx)
 		<-s.background // the cleanup loop uses the store: let it finish first
-		s.App.hasher.Close()
+		s.App.close(ctx)
 		if cerr := s.store.Close(ctx); err == nil {
 			err = cerr
 		}

@@ -28,6 +28,12 @@ func (a *App) routes(r *gin.Engine) {
 	r.POST("/refresh", limit(a.limits.refresh), h(hs.refresh.Handle))
 	r.POST("/logout", authn, h(hs.logout.Handle))
 
+	r.POST("/password/forgot", limit(a.limits.forgot), h(hs.recovery.Forgot))
+	r.POST("/password/reset", limit(a.limits.refresh), h(hs.recovery.Reset))
+	r.POST("/email/verify", limit(a.limits.refresh), h(hs.emailLinks.Verify))
+	r.POST("/email/verify/resend", limit(a.limits.forgot), h(hs.recovery.Resend))
+	r.POST("/email/change/confirm", limit(a.limits.refresh), h(hs.emailLinks.ConfirmChange))
+
 	me := r.Group("/user", authn)
 	me.GET("", h(hs.me.Get))
 	me.PATCH("", h(hs.me.Update))

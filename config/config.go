@@ -429,6 +429,9 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.Env == Production && c.SMTPURL != "" && c.PublicURL == "" && !bad["PUBLIC_URL"] {
 		errs = append(errs, errors.New("PUBLIC_URL is required when ENV=production and SMTP_URL is set: it is the base of the links in mails, e.g. https://todo.example.com"))
 	}
+	if c.Env == Production && c.SMTPURL == "" && c.RequireVerifiedEmail {
+		errs = append(errs, errors.New("REQUIRE_VERIFIED_EMAIL=true needs SMTP_URL when ENV=production: without mail nobody could verify an address and log in"))
+	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
 	}

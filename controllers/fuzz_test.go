@@ -45,6 +45,10 @@ type decodeTarget struct {
 func decodeTargets() map[string]decodeTarget {
 	return map[string]decodeTarget{
 		"auth":            {new: func() any { return new(authRequest) }},
+		"email_resend":    {new: func() any { return new(emailRequest) }},
+		"email_token":     {new: func() any { return new(tokenRequest) }},
+		"password_forgot": {new: func() any { return new(emailRequest) }},
+		"password_reset":  {new: func() any { return new(resetRequest) }},
 		"refresh":         {new: func() any { return new(refreshRequest) }, optional: true},
 		"register":        {new: func() any { return new(registerRequest) }},
 		"todo_create":     {new: func() any { return new(todoCreateRequest) }},

@@ -65,7 +65,7 @@ func (h *UsersAdmin) Create(c *gin.Context) error {
 		return err
 	}
 	u, err := h.Accounts.Register(c.Request.Context(), account.NewUser{
-		Email: req.Email, Password: req.Password, Name: req.Name, Role: req.Role,
+		Email: req.Email, Password: req.Password, Name: req.Name, Role: req.Role, Verified: true,
 	})
 	if err != nil {
 		return err
