@@ -342,3 +342,20 @@ func TestProductionWithoutMail(t *testing.T) {
 		}
 	}
 }
+
+// A new login is mailed to the account (NOTIFY_NEW_DEVICE, on by default)
+// with the device, browser and IP; it can be turned off.
+func TestNewDeviceNotice(t *testing.T) {
+	srv, smtp := mailServer(t, map[string]string{"NOTIFY_NEW_DEVICE": "true"}, nil)
+	u := srv.NewUser(t) // registers (verification mail), then logs in as "test"
+	var notice string
+	for range 2 {
+		m := smtp.WaitFor(t, u.Email, 10*time.Second)
+		if strings.Contains(m.Text, "127.0.0.1") {
+			notice = m.Text
+		}
+	}
+	if !strings.Contains(notice, "test") || !strings.Contains(notice, "Go-http-client") {
+		t.Errorf("new-device notice = %q; want the device name, the browser and the IP", notice)
+	}
+}
