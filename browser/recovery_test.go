@@ -2,7 +2,6 @@ package browser_test
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -23,26 +22,17 @@ import (
 // mailWait bounds the wait for one mail (they leave through a queue).
 const mailWait = 15 * time.Second
 
-// startWithMail runs an SMTP server and Listo sending to it, with
-// PUBLIC_URL set to Listo's own address so the mailed links open it. The
-// mail limits are off (they have tests of their own), and so are the
-// new-device notices (every login would mail one).
+// startWithMail runs an SMTP server and Listo sending to it. PUBLIC_URL is
+// left unset: in development, with PORT=0, Listo sets it to the address it
+// listens on, so the mailed links open this test server (each test checks
+// its links start with srv.URL()). The mail limits are off (they have
+// tests of their own), and so are the new-device notices (every login
+// would mail one).
 func startWithMail(t *testing.T, env map[string]string) (*apptest.Server, *mailtest.Server) {
 	t.Helper()
 	chromiumPath(t) // skip (or fail) before starting anything
 	mail := mailtest.NewServer(t, mailtest.Options{})
-	// The links need the address before the server starts: take a free
-	// port and give it back.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
-	base := "http://127.0.0.1:" + port
 	all := map[string]string{
-		"PORT":                    port,
-		"PUBLIC_URL":              base,
 		"SMTP_URL":                mail.URL(),
 		"MAIL_FROM":               "Listo <no-reply@example.com>",
 		"NOTIFY_NEW_DEVICE":       "false",
@@ -52,27 +42,27 @@ func startWithMail(t *testing.T, env map[string]string) (*apptest.Server, *mailt
 	for k, v := range env {
 		all[k] = v
 	}
-	srv := startServer(t, all)
-	if srv.URL() != base {
-		t.Fatalf("server URL = %s; want PUBLIC_URL %s", srv.URL(), base)
-	}
-	return srv, mail
+	return startServer(t, all), mail
 }
 
 var linkRE = regexp.MustCompile(`https?://[^\s<>"']+#/[a-z-]+\?token=[A-Za-z0-9_-]+`)
 
 // waitForLink waits for the next mail to to that carries a link to the
-// SPA's path (e.g. "/reset-password") and returns the link; mails without
-// one (notices, other links) are skipped.
-func waitForLink(t *testing.T, mail *mailtest.Server, to, path string) string {
+// SPA's path (e.g. "/reset-password") and returns the link, which must
+// point at srv; mails without one (notices, other links) are skipped.
+func waitForLink(t *testing.T, srv *apptest.Server, mail *mailtest.Server, to, path string) string {
 	t.Helper()
 	deadline := time.Now().Add(mailWait)
 	for {
 		m := mail.WaitFor(t, to, time.Until(deadline))
 		for _, link := range linkRE.FindAllString(m.Text, -1) {
-			if strings.Contains(link, "#"+path+"?token=") {
-				return link
+			if !strings.Contains(link, "#"+path+"?token=") {
+				continue
 			}
+			if want := srv.URL() + "/#" + path + "?token="; !strings.HasPrefix(link, want) {
+				t.Fatalf("link = %s; want it to start with %s", link, want)
+			}
+			return link
 		}
 		t.Logf("skipping a mail to %s without a %s link: %q", to, path, m.Subject)
 	}
@@ -146,10 +136,7 @@ func TestBrowserPasswordReset(t *testing.T) {
 		b.fail("the confirmation does not have the focus")
 	}
 
-	link := waitForLink(t, mail, email, "/reset-password")
-	if want := srv.URL() + "/#/reset-password?token="; !strings.HasPrefix(link, want) {
-		t.Fatalf("link = %s; want it to start with %s", link, want)
-	}
+	link := waitForLink(t, srv, mail, email, "/reset-password")
 	token := tokenOf(t, link)
 
 	// The link, in a fresh page load.
@@ -239,10 +226,7 @@ func TestBrowserVerifyEmail(t *testing.T) {
 	if got := b.text(`#verify-banner .banner-text`); !strings.Contains(got, email) {
 		b.fail("banner = %q; want it to name %s", got, email)
 	}
-	link := waitForLink(t, mail, email, "/verify-email")
-	if want := srv.URL() + "/#/verify-email?token="; !strings.HasPrefix(link, want) {
-		t.Fatalf("link = %s; want it to start with %s", link, want)
-	}
+	link := waitForLink(t, srv, mail, email, "/verify-email")
 	token := tokenOf(t, link)
 
 	// A tampered link: the invalid-link screen, with a resend form for the
@@ -294,13 +278,13 @@ func TestBrowserEmailChange(t *testing.T) {
 	srv, mail := startWithMail(t, nil)
 	oldEmail, newEmail, password := uniqueEmail("move-old"), uniqueEmail("move-new"), "a long enough password 42"
 	register(t, srv, oldEmail, password)
-	waitForLink(t, mail, oldEmail, "/verify-email") // the registration mail
+	waitForLink(t, srv, mail, oldEmail, "/verify-email") // the registration mail
 
 	b := newBrowser(t, srv.URL(), "")
 	b.logIn(oldEmail, password, "Test laptop")
 	b.do("resend from the banner", chromedp.WaitVisible(`#verify-banner`), chromedp.Click(`#verify-banner-resend`))
 	b.waitUntil("Sent", `document.querySelector('#verify-banner-resend-status').textContent.startsWith('Sent')`)
-	waitForLink(t, mail, oldEmail, "/verify-email")
+	waitForLink(t, srv, mail, oldEmail, "/verify-email")
 
 	// Ask for the change: nothing changes yet.
 	b.do("open Account", chromedp.Click(`#nav-account`), chromedp.WaitVisible(`#email-form`))
@@ -326,7 +310,7 @@ func TestBrowserEmailChange(t *testing.T) {
 	}
 
 	// The link mailed to the new address, in the same tab.
-	link := waitForLink(t, mail, newEmail, "/confirm-email")
+	link := waitForLink(t, srv, mail, newEmail, "/confirm-email")
 	b.do("open the confirmation link", chromedp.Navigate(link), chromedp.WaitVisible(`#confirm-done`))
 	b.expectNoToken(tokenOf(t, link), srv.URL()+"/#/confirm-email")
 	if got, want := b.text(`#confirm-done .outcome-message`), "Your account now uses "+newEmail+"."; got != want {
@@ -361,7 +345,7 @@ func TestBrowserUnverifiedLogin(t *testing.T) {
 	if got := b.text(`#login .notice`); !strings.Contains(got, "confirm your address") || !strings.Contains(got, email) {
 		b.fail("login notice = %q; want it to ask to confirm %s", got, email)
 	}
-	waitForLink(t, mail, email, "/verify-email") // the registration mail
+	waitForLink(t, srv, mail, email, "/verify-email") // the registration mail
 
 	b.do("log in unconfirmed",
 		chromedp.SendKeys(`#login-email`, email),
@@ -380,7 +364,7 @@ func TestBrowserUnverifiedLogin(t *testing.T) {
 	}
 	b.do("resend", chromedp.Click(`#login-resend`))
 	b.waitUntil("Sent", `document.querySelector('#login-resend-status').textContent.startsWith('Sent')`)
-	link := waitForLink(t, mail, email, "/verify-email")
+	link := waitForLink(t, srv, mail, email, "/verify-email")
 
 	b.do("open the new link", chromedp.Navigate(link), chromedp.WaitVisible(`#verify-done`))
 	b.expectNoToken(tokenOf(t, link), srv.URL()+"/#/verify-email")
