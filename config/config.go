@@ -57,6 +57,12 @@ type Config struct {
 	RateTodoWritesBurst  int     // ...and the burst above that rate
 	Pprof                bool    // serve /debug/pprof on METRICS_ADDR
 
+	// Live events (GET /events).
+	EventsMaxStreams int           // open event streams in all; past it 503
+	EventsPerUser    int           // open event streams of one user; one more closes the oldest
+	EventsQueue      int           // events queued for one stream before it is dropped
+	EventsPing       time.Duration // keep-alive comment interval
+
 	// Mail and account recovery.
 	SMTPURL              string // empty: no SMTP server (mails go to the log in development, nowhere in production); see ParseSMTPURL
 	MailFrom             string // From of every mail, an RFC 5322 address
@@ -97,6 +103,10 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("pprof", c.Pprof),
 		slog.Int("max_todos_per_user", c.MaxTodosPerUser),
 		slog.Float64("rate_todo_writes_per_second", c.RateTodoWritesPerSec),
+		slog.Int("events_max_streams", c.EventsMaxStreams),
+		slog.Int("events_max_streams_per_user", c.EventsPerUser),
+		slog.Int("events_queue_size", c.EventsQueue),
+		slog.Duration("events_ping_interval", c.EventsPing),
 		slog.String("smtp_url", redactSMTPURL(c.SMTPURL)),
 		slog.String("mail_from", c.MailFrom),
 		slog.String("public_url", c.PublicURL),
@@ -297,6 +307,10 @@ func variables() []variable {
 			c.RateTodoWritesBurst = n
 			return nil
 		}},
+		{"EVENTS_MAX_STREAMS", "5000", "open GET /events streams in all; past it 503 with Retry-After", rangeVar(func(c *Config) *int { return &c.EventsMaxStreams }, 1, 1_000_000)},
+		{"EVENTS_MAX_STREAMS_PER_USER", "10", "open GET /events streams of one user; one more closes that user's oldest", rangeVar(func(c *Config) *int { return &c.EventsPerUser }, 1, 1000)},
+		{"EVENTS_QUEUE_SIZE", "64", "events waiting for one slow stream before it is closed (its client resumes with Last-Event-ID)", rangeVar(func(c *Config) *int { return &c.EventsQueue }, 1, 10_000)},
+		{"EVENTS_PING_INTERVAL", "25s", "keep-alive comment on idle GET /events streams, below every proxy's idle timeout", durationVar(func(c *Config) *time.Duration { return &c.EventsPing }, 10*time.Millisecond)},
 		{"PPROF", "false", "serve the runtime profiles under /debug/pprof on METRICS_ADDR", func(c *Config, v string) error {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
@@ -371,6 +385,17 @@ func intVar(field func(*Config) *int) func(*Config, string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
 			return errors.New("must be a whole number, 0 or more")
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+func rangeVar(field func(*Config) *int, lo, hi int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("must be a whole number from %d to %d", lo, hi)
 		}
 		*field(c) = n
 		return nil
