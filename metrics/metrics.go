@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -44,6 +45,9 @@ type Metrics struct {
 	sessRevoked   prometheus.Counter
 	reuse         prometheus.Counter
 	rateLimited   prometheus.Counter
+	streamsOpen   prometheus.Gauge
+	eventsSent    prometheus.Counter
+	streamsFull   prometheus.Counter
 }
 
 // New returns a fresh set of collectors on a new registry, with the Go
@@ -94,12 +98,25 @@ func New() *Metrics {
 			Name: "listo_rate_limited_total",
 			Help: "Requests rejected by a rate limit or a login lockout.",
 		}),
+		streamsOpen: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "listo_events_streams_open",
+			Help: "Open GET /events streams.",
+		}),
+		eventsSent: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "listo_events_sent_total",
+			Help: "Live events written to GET /events streams (resync and replayed events included, pings not).",
+		}),
+		streamsFull: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "listo_events_streams_dropped_total",
+			Help: "GET /events streams closed because their queue was full (a client too slow to read; it resumes with Last-Event-ID).",
+		}),
 	}
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.requests, m.duration, m.inFlight, m.bcryptWait, m.bcryptRunning, m.dbDuration,
 		m.sessCreated, m.sessRevoked, m.reuse, m.rateLimited,
+		m.streamsOpen, m.eventsSent, m.streamsFull,
 	)
 	return m
 }
@@ -109,6 +126,8 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
 // Middleware counts and times every request by route template, method and
 // status, and tracks the requests in flight. It belongs first in the chain.
+// An event stream (text/event-stream) is counted but not timed: it lasts
+// as long as its client stays, which says nothing of latency.
 func (m *Metrics) Middleware() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
@@ -121,7 +140,9 @@ func (m *Metrics) Middleware() gin.HandlerFunc {
 		}
 		labels := prometheus.Labels{"route": route, "method": method(c.Request.Method), "status": strconv.Itoa(c.Writer.Status())}
 		m.requests.With(labels).Inc()
-		m.duration.With(labels).Observe(time.Since(start).Seconds())
+		if !strings.HasPrefix(c.Writer.Header().Get("Content-Type"), "text/event-stream") {
+			m.duration.With(labels).Observe(time.Since(start).Seconds())
+		}
 	}
 }
 
@@ -172,6 +193,18 @@ func (m *Metrics) ReuseDetected() { m.reuse.Inc() }
 
 // RateLimited counts a rejected request.
 func (m *Metrics) RateLimited() { m.rateLimited.Inc() }
+
+// StreamsOpen moves the open event streams gauge; it fits
+// events.Metrics.StreamsOpen.
+func (m *Metrics) StreamsOpen(delta int) { m.streamsOpen.Add(float64(delta)) }
+
+// EventsSent counts n events written to streams; it fits
+// events.Metrics.EventsSent.
+func (m *Metrics) EventsSent(n int) { m.eventsSent.Add(float64(max(n, 0))) }
+
+// StreamDropped counts a stream closed for a full queue; it fits
+// events.Metrics.StreamDropped.
+func (m *Metrics) StreamDropped() { m.streamsFull.Inc() }
 
 // Handler serves the operator listener: GET /metrics in the Prometheus
 // exposition format and the runtime profiles under /debug/pprof/, on a

@@ -52,3 +52,39 @@ func TestLabelsBounded(t *testing.T) {
 		}
 	}
 }
+
+// Event streams: the gauge, the counters, and no latency observation for a
+// stream (it would only say how long its client stayed).
+func TestEventMetrics(t *testing.T) {
+	gin.SetMode(gin.ReleaseMode)
+	m := metrics.New()
+	r := gin.New()
+	r.Use(m.Middleware())
+	r.GET("/events", func(c *gin.Context) {
+		c.Header("Content-Type", "text/event-stream")
+		c.Status(http.StatusOK)
+	})
+	r.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/events", nil))
+	m.StreamsOpen(1)
+	m.StreamsOpen(1)
+	m.StreamsOpen(-1)
+	m.EventsSent(3)
+	m.StreamDropped()
+
+	rec := httptest.NewRecorder()
+	m.Handler(false).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, line := range []string{
+		`listo_events_streams_open 1`,
+		`listo_events_sent_total 3`,
+		`listo_events_streams_dropped_total 1`,
+		`listo_http_requests_total{method="GET",route="/events",status="200"} 1`,
+	} {
+		if !strings.Contains(body, line+"\n") {
+			t.Errorf("scrape lacks %s", line)
+		}
+	}
+	if strings.Contains(body, `listo_http_request_duration_seconds_count{method="GET",route="/events"`) {
+		t.Error("an event stream was timed as a request")
+	}
+}
