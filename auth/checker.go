@@ -15,6 +15,10 @@ import (
 type Principal struct {
 	User      models.User
 	SessionID string
+	// TokenExpiresAt is when the access token of the request expires
+	// (zero when it has none): a long-lived response (GET /events) ends
+	// then.
+	TokenExpiresAt time.Time
 }
 
 // SessionSource is what the Checker reads on a cache miss: two lookups by
@@ -75,7 +79,11 @@ func (c *Checker) Check(ctx context.Context, claims AccessClaims) (Principal, er
 	if user.Disabled {
 		return Principal{}, fmt.Errorf("user is disabled: %w", models.ErrUnauthorized)
 	}
-	return Principal{User: user, SessionID: sess.ID}, nil
+	p := Principal{User: user, SessionID: sess.ID}
+	if claims.ExpiresAt != nil {
+		p.TokenExpiresAt = claims.ExpiresAt.Time
+	}
+	return p, nil
 }
 
 func load[T any](c *Checker, ctx context.Context, m map[string]cached[T], id string, now time.Time, fetch func(context.Context, string) (T, error)) (T, error) {
