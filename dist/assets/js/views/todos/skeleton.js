@@ -53,8 +53,11 @@ function buildHelp() {
   const info = h(
     'footer',
     { class: 'info' },
-    h('p', {}, 'Double-click a todo, or focus it and press Enter, to edit it.'),
-    h('p', {}, 'Drag the ', icon('grip', { size: 14 }), ' handle or press Alt + ↑ / ↓ to reorder.'),
+    // Touch screens have no drag handle (app.css swaps these lines there).
+    h('p', { class: 'pointer-only' }, 'Double-click a todo, or focus it and press Enter, to edit it.'),
+    h('p', { class: 'pointer-only' }, 'Drag the ', icon('grip', { size: 14 }), ' handle or press Alt + ↑ / ↓ to reorder.'),
+    h('p', { class: 'touch-only' }, 'Double-tap a todo to edit it.'),
+    h('p', { class: 'touch-only' }, 'To reorder, open a todo’s details (', icon('chevron-down', { size: 14 }), ') and tap Move up or Move down.'),
   );
   return { help, info };
 }
