@@ -256,9 +256,10 @@ func a11yData(t *testing.T, srv *apptest.Server) (admin *apptest.User) {
 	return admin
 }
 
-// TestBrowserAccessibility scans login, sign-up (also with errors), todos
-// (completed, overdue and due todos, one open, one being edited), devices,
-// account and admin, in both schemes, on a desktop and a phone.
+// TestBrowserAccessibility scans login, sign-up (also with errors), forgot
+// password, todos (completed, overdue and due todos, one open, one being
+// edited), devices, account and admin (also with the confirmation dialog),
+// in both schemes, on a desktop and a phone.
 func TestBrowserAccessibility(t *testing.T) {
 	srv := startServer(t, nil)
 	admin := a11yData(t, srv)
@@ -292,6 +293,8 @@ func TestBrowserAccessibility(t *testing.T) {
 				chromedp.WaitVisible(`.field[data-field="password"] .field-error`),
 			)
 			check(out, "sign-up with an error")
+			out.goTo("#/forgot-password", `document.querySelector('#forgot-form') !== null`)
+			check(out, "forgot password")
 
 			// Signed in: todos with one open and one being edited.
 			in.emulate(vp, scheme)
@@ -324,6 +327,11 @@ func TestBrowserAccessibility(t *testing.T) {
 			check(in, "account")
 			in.goTo("#/admin", adminSettled+` && `+userRows+`.length === 3`)
 			check(in, "admin")
+			in.do("ask to delete a user", chromedp.Evaluate[chromedp.Void](`document.querySelector('#admin .delete-user:not([disabled])').click()`))
+			in.waitUntil("the confirmation dialog", `document.querySelector('#confirm-dialog[open]') !== null`)
+			check(in, "admin, confirming a deletion")
+			in.do("keep the user", chromedp.Evaluate[chromedp.Void](`document.querySelector('#confirm-dialog .confirm-cancel').click()`))
+			in.waitUntil("the dialog to close", `document.querySelector('#confirm-dialog') === null`)
 		}
 	}
 }
