@@ -26,6 +26,11 @@ import (
 //go:embed *.json
 var files embed.FS
 
+// Files returns the embedded schema files ("todo_create.json", ...), as
+// they are: the OpenAPI document embeds them as its request schemas, so the
+// document and the validation cannot differ.
+func Files() fs.FS { return files }
+
 // Validator validates request bodies against the embedded schemas.
 type Validator struct {
 	schemas map[string]*jsonschema.Schema
