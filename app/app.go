@@ -84,6 +84,7 @@ type handlers struct {
 	todos      *controllers.Todos
 	recovery   *controllers.Recovery
 	emailLinks *controllers.EmailLinks
+	apiDocs    *controllers.APIDocs
 }
 
 // New builds the application on an open store.
@@ -148,6 +149,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 		usersAdmin: &controllers.UsersAdmin{Users: st, Accounts: a.accounts, Validate: validator},
 		recovery:   &controllers.Recovery{Accounts: a.accounts, Validate: validator},
 		emailLinks: &controllers.EmailLinks{Accounts: a.accounts, Validate: validator},
+		apiDocs:    controllers.NewAPIDocs(static),
 		todos:      &controllers.Todos{Store: st, Validate: validator, Now: now, Log: log},
 	}
 
@@ -179,6 +181,9 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 		middleware.RequireJSON(),
 	)
 	a.routes(r)
+	if err := a.handlers.apiDocs.Describe(r.Routes(), log); err != nil {
+		return nil, err
+	}
 	a.benchRoutes(r) // GET /bench/ceiling with -tags bench only
 	a.handler = r
 	return a, nil

@@ -68,6 +68,8 @@ func (a *App) routes(r *gin.Engine) {
 	}
 	r.GET("/assets/*path", serveAsset)
 	r.HEAD("/assets/*path", serveAsset)
+	r.GET("/openapi.json", hs.apiDocs.Document)
+	r.GET("/docs", hs.apiDocs.Page)
 
 	r.NoRoute(a.notFound)
 	r.NoMethod(func(c *gin.Context) {

@@ -4,7 +4,8 @@ package dist
 
 import "embed"
 
-// Files holds index.html, 404.html and everything under assets/.
+// Files holds index.html, 404.html, docs.html (the API reference) and
+// everything under assets/.
 //
-//go:embed index.html 404.html assets
+//go:embed index.html 404.html docs.html assets
 var Files embed.FS
