@@ -43,6 +43,13 @@ type Store interface {
 	RotateSession(ctx context.Context, r models.Rotation) (models.Session, error)
 	RevokeSession(ctx context.Context, userID, id string, now time.Time) error
 	RevokeUserSessions(ctx context.Context, userID, except string, now time.Time) (int, error)
+	ListSessions(ctx context.Context, userID string, now time.Time) ([]models.Session, error)
+}
+
+// Changes hears of every change to a user and their sessions, for the
+// user's live clients (events.Hub).
+type Changes interface {
+	Apply(c models.Change)
 }
 
 // SessionCache is the cache of live sessions and users that every revoke
@@ -99,6 +106,9 @@ type Config struct {
 	// RefreshTTL is how long a session lives: expires_at is fixed at login.
 	RefreshTTL time.Duration
 	Events     Events
+	// Changes, when set, is told of every session revoked and every user
+	// changed or deleted, after the write.
+	Changes Changes
 
 	// Mailer sends the account's mails (nil: none are sent, as when mail
 	// is not configured).
@@ -140,6 +150,7 @@ type Service struct {
 	now        func() time.Time
 	refreshTTL time.Duration
 	events     Events
+	changes    Changes
 
 	mailer          Mailer
 	publicURL       string
@@ -169,7 +180,7 @@ func New(c Config) *Service {
 	s := &Service{
 		store: c.Store, cache: c.Cache, tokens: c.Tokens, refresh: c.Refresh, hasher: c.Hasher,
 		checking: newOneAtATime(), policy: c.Policy,
-		failures: c.Failures, now: c.Now, refreshTTL: c.RefreshTTL, events: c.Events,
+		failures: c.Failures, now: c.Now, refreshTTL: c.RefreshTTL, events: c.Events, changes: c.Changes,
 		mailer: c.Mailer, publicURL: strings.TrimSuffix(c.PublicURL, "/"), mailCap: c.MailCap,
 		requireVerified: c.RequireVerified, notifyNewDevice: c.NotifyNewDevice, log: c.Log,
 		jobs: make(chan job, 1000), stopping: make(chan struct{}), worked: make(chan struct{}),
@@ -185,8 +196,8 @@ type Client struct {
 	UserAgent string
 }
 
-// endSession revokes one session of userID: the store write, the cache and
-// the event, together.
+// endSession revokes one session of userID: the store write, the cache,
+// the event and the live clients' news, together.
 func (s *Service) endSession(ctx context.Context, userID, sessionID string) error {
 	err := s.store.RevokeSession(ctx, userID, sessionID, s.now())
 	s.cache.ForgetSession(sessionID)
@@ -194,23 +205,40 @@ func (s *Service) endSession(ctx context.Context, userID, sessionID string) erro
 		return err
 	}
 	s.events.sessionsRevoked(1)
+	s.changed(models.Change{Kind: models.SessionRevoked, UserID: userID, ID: sessionID})
 	return nil
 }
 
 // endSessions revokes every session of userID but except ("" for all), and
 // drops the user from the cache (their record may just have changed too).
+// Live clients hear of each session that was live just before: a session
+// started between that look and the revoke is revoked without news, and
+// its event streams end at their next liveness check (controllers.Events).
 func (s *Service) endSessions(ctx context.Context, userID, except string) error {
+	var live []models.Session
+	if s.changes != nil {
+		var err error
+		if live, err = s.store.ListSessions(ctx, userID, s.now()); err != nil {
+			s.log.Warn("sessions not listed for live clients; revoking anyway", "error", err.Error())
+		}
+	}
 	n, err := s.store.RevokeUserSessions(ctx, userID, except, s.now())
 	s.cache.ForgetUser(userID)
 	if err != nil {
 		return err
 	}
 	s.events.sessionsRevoked(n)
+	for _, sess := range live {
+		if sess.ID != except {
+			s.changed(models.Change{Kind: models.SessionRevoked, UserID: userID, ID: sess.ID})
+		}
+	}
 	return nil
 }
 
 // updateUser writes a change to a user and drops them from the cache, so
-// the next request sees the change (a disable, a new role) at once.
+// the next request sees the change (a disable, a new role) at once; live
+// clients get the new user.
 func (s *Service) updateUser(ctx context.Context, id string, p models.UserPatch) (models.User, error) {
 	u, err := s.store.UpdateUser(ctx, id, p, s.now())
 	s.cache.ForgetUser(id)
@@ -219,18 +247,31 @@ func (s *Service) updateUser(ctx context.Context, id string, p models.UserPatch)
 		return models.User{}, lastAdmin(err)
 	case errors.Is(err, models.ErrConflict):
 		return models.User{}, emailTaken()
+	case err == nil:
+		s.changed(models.Change{Kind: models.UserUpdated, UserID: u.ID, User: u})
 	}
 	return u, err
 }
 
-// deleteUser deletes a user with their sessions and todos.
+// deleteUser deletes a user with their sessions and todos; their live
+// clients' streams end.
 func (s *Service) deleteUser(ctx context.Context, id string) error {
 	err := s.store.DeleteUser(ctx, id)
 	s.cache.ForgetUser(id)
 	if errors.Is(err, models.ErrLastAdmin) {
 		return lastAdmin(err)
 	}
+	if err == nil {
+		s.changed(models.Change{Kind: models.UserDeleted, UserID: id})
+	}
 	return err
+}
+
+// changed tells live clients of c, when anyone listens.
+func (s *Service) changed(c models.Change) {
+	if s.changes != nil {
+		s.changes.Apply(c)
+	}
 }
 
 // checkPassword applies the password policy and names the field on failure.
