@@ -531,6 +531,7 @@ func TestConfigMasksSecrets(t *testing.T) {
 		"slog json": json.String(),
 		"%v":        fmt.Sprintf("%v", cfg),
 		"%+v":       fmt.Sprintf("%+v", cfg),
+		//lint:ignore S1025 the test checks what the %s verb prints, through fmt
 		"%s":        fmt.Sprintf("%s", cfg),
 		"%#v":       fmt.Sprintf("%#v", cfg),
 		"Println":   fmt.Sprintln(cfg),
