@@ -27,6 +27,7 @@ import (
 	"listo/config"
 	"listo/controllers"
 	"listo/dist"
+	"listo/events"
 	"listo/mail"
 	"listo/metrics"
 	"listo/middleware"
@@ -64,6 +65,7 @@ type App struct {
 	hasher   *auth.Hasher
 	accounts *account.Service
 	mailer   *mail.Mailer
+	hub      *events.Hub
 	handlers handlers
 	static   *controllers.Static
 	events   account.Events
@@ -84,6 +86,7 @@ type handlers struct {
 	todos      *controllers.Todos
 	recovery   *controllers.Recovery
 	emailLinks *controllers.EmailLinks
+	events     *controllers.Events
 	apiDocs    *controllers.APIDocs
 }
 
@@ -121,6 +124,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 	if a.mailer, err = mail.New(mail.OptionsFrom(cfg), log); err != nil {
 		return nil, err
 	}
+	a.hub = newHub(cfg, now, o.Metrics)
 	a.accounts = account.New(account.Config{
 		Store: st, Cache: a.checker, Tokens: a.tokens, Hasher: a.hasher,
 		Refresh:    auth.NewRefreshTokens([]byte(cfg.JWTSecret)),
@@ -129,6 +133,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 		Now:        now,
 		RefreshTTL: cfg.RefreshTTL,
 		Events:     a.events,
+		Changes:    a.hub,
 
 		Mailer:          a.mailer,
 		PublicURL:       cfg.PublicURL,
@@ -149,6 +154,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 		usersAdmin: &controllers.UsersAdmin{Users: st, Accounts: a.accounts, Validate: validator},
 		recovery:   &controllers.Recovery{Accounts: a.accounts, Validate: validator},
 		emailLinks: &controllers.EmailLinks{Accounts: a.accounts, Validate: validator},
+		events:     &controllers.Events{Hub: a.hub, Live: liveCheck{a.checker}, Now: now, Ping: cfg.EventsPing, Log: log},
 		apiDocs:    controllers.NewAPIDocs(static),
 		todos:      &controllers.Todos{Store: st, Validate: validator, Now: now, Log: log},
 	}
@@ -357,6 +363,9 @@ func (a *App) background(ctx context.Context) {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.shutdownOnce.Do(func() {
 		s.stop()
+		// Event streams last until their token expires: end them first,
+		// or the server's Shutdown would wait for them.
+		s.App.hub.Close()
 		if s.metrics != nil {
 			_ = s.metrics.Close() // scrapes and profiles need no draining
 		}

@@ -41,6 +41,8 @@ func (a *App) routes(r *gin.Engine) {
 	me.GET("/sessions", h(hs.devices.List))
 	me.DELETE("/sessions/:id", h(hs.devices.Revoke))
 
+	r.GET("/events", authn, h(hs.events.Stream))
+
 	admin := r.Group("/users", authn, middleware.RequireAdmin())
 	admin.GET("", h(hs.usersAdmin.List))
 	admin.POST("", h(hs.usersAdmin.Create))

@@ -493,6 +493,10 @@ func TestContract(t *testing.T) {
 		{name: "IP limit", op: "POST /refresh", status: 429, upTo: 41, req: anon("/refresh", map[string]any{"refresh_token": "x"})},
 	})
 
+	// GET /events streams until its session ends: only its head is
+	// checked here (the events are tested in controllers).
+	k.stream(t, "GET /events", alice.Client, "/events")
+
 	var missing []string
 	for p, item := range k.doc.Paths.Map() {
 		for method := range item.Operations() {
@@ -525,4 +529,37 @@ func expectType(t *testing.T, r *apptest.Response, want string) {
 	if got := r.JSON(t)["type"]; got != want {
 		t.Errorf("problem type = %v; want %s", got, want)
 	}
+}
+
+// stream checks the head of a streaming answer (text/event-stream) against
+// the document, reads its first bytes and hangs up: call would wait for
+// the end of a stream that does not end.
+func (k *contract) stream(t *testing.T, op string, c *apptest.Client, path string) {
+	t.Helper()
+	route, _ := k.route(t, op, path)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req := k.rebuild(t, c, route.Method, request{as: c, path: path}).WithContext(ctx)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s: %v", op, err)
+	}
+	defer resp.Body.Close()
+	if k.seen[op] == nil {
+		k.seen[op] = map[int]bool{}
+	}
+	k.seen[op][resp.StatusCode] = true
+	documented := route.Operation.Responses.Status(resp.StatusCode)
+	if resp.StatusCode != http.StatusOK || documented == nil {
+		t.Errorf("%s = %d; want a documented 200", op, resp.StatusCode)
+		return
+	}
+	media := strings.TrimSpace(strings.Split(resp.Header.Get("Content-Type"), ";")[0])
+	if documented.Value.Content.Get(media) == nil {
+		t.Errorf("%s: Content-Type %q is not documented", op, media)
+	}
+	if _, err := resp.Body.Read(make([]byte, 64)); err != nil {
+		t.Errorf("%s: no first bytes: %v", op, err)
+	}
+	k.succeeded[op] = true
 }

@@ -372,6 +372,17 @@ func operations() map[string]operation {
 			replies:     []reply{noContent("Ended.")},
 			fails:       []failure{fail(http.StatusNotFound, "no such session of the caller's")},
 		},
+		"GET /events": {
+			id: "events", tag: "Account", summary: "Live changes (Server-Sent Events)",
+			description: "A text/event-stream of the caller's changes made on any device, each event with an id (increasing), a name and one line of JSON: todo.created and todo.updated (the todo as GET /todos/{id} returns it), todo.deleted {id}, todos.changed {reason: toggle_all, clear_completed or import} after a bulk change, user.updated (the user), session.revoked {session_id} (that session's streams then end), and resync {} when the resume point is gone (reload everything); a comment (: ping) keeps idle streams open. Last-Event-ID, or last_event_id for a new EventSource, resumes after that event. The stream ends when the access token expires, the session is revoked, the user is disabled or deleted, the client reads too slowly, or an 11th stream of the user opens (the oldest ends). A GET: cookie mode needs no X-CSRF-Token.",
+			access:      user,
+			params: []parameter{
+				{Name: "Last-Event-ID", In: "header", Description: "The id of the last event received: the stream starts with the events after it, or with resync.", Schema: str(nil)},
+				query("last_event_id", "Last-Event-ID for clients that cannot set the header.", str(nil)),
+			},
+			replies: []reply{{status: http.StatusOK, description: "The event stream, until it ends.", media: "text/event-stream"}},
+			fails:   []failure{fail(http.StatusServiceUnavailable, "too many streams are open on this server; try again after Retry-After seconds")},
+		},
 
 		"GET /users": {
 			id: "listUsers", tag: "Users", summary: "List users",
