@@ -35,6 +35,9 @@ type AccessClaims struct {
 	jwt.RegisteredClaims
 	SessionID string `json:"sid"`
 	Role      string `json:"role"`
+	// AMR names how the session logged in (RFC 8176 values: "pwd",
+	// "otp", "hwk", "swk", "mfa").
+	AMR []string `json:"amr,omitempty"`
 }
 
 // Tokens signs and verifies access tokens (HS256).
@@ -82,8 +85,9 @@ func NewTokens(key []byte, issuer string, ttl time.Duration, now func() time.Tim
 // TTL is the lifetime of an access token.
 func (t *Tokens) TTL() time.Duration { return t.ttl }
 
-// Issue signs an access token for a user's session.
-func (t *Tokens) Issue(userID, sessionID, role string) (string, error) {
+// Issue signs an access token for a user's session; amr names how the
+// session logged in (its "amr" claim).
+func (t *Tokens) Issue(userID, sessionID, role string, amr ...string) (string, error) {
 	now := t.now()
 	var jti [16]byte
 	_, _ = rand.Read(jti[:])
@@ -98,6 +102,7 @@ func (t *Tokens) Issue(userID, sessionID, role string) (string, error) {
 		},
 		SessionID: sessionID,
 		Role:      role,
+		AMR:       amr,
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
 	tok.Header["typ"] = AccessTokenType
