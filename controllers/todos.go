@@ -1,9 +1,11 @@
 package controllers
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -23,9 +25,12 @@ import (
 // TodoStore is the storage the todo handlers need. Every method is scoped
 // to one user: another user's todo is models.ErrNotFound, like an unknown
 // one. A todo whose version does not meet pre is
-// models.ErrPreconditionFailed.
+// models.ErrPreconditionFailed. A create that would give the user more
+// than limit todos is models.ErrLimitReached. The bulk changes return how
+// many todos they changed also with an error: when ctx ends first, that
+// error wraps models.ErrUnavailable and the same call again continues.
 type TodoStore interface {
-	CreateTodo(ctx context.Context, t models.Todo, last bool) (models.Todo, error)
+	CreateTodo(ctx context.Context, t models.Todo, last bool, limit int) (models.Todo, error)
 	TodoByID(ctx context.Context, userID, id string) (models.Todo, error)
 	ListTodos(ctx context.Context, userID string, q models.TodoQuery) (models.Page[models.Todo], error)
 	UpdateTodo(ctx context.Context, userID, id string, p models.TodoPatch, pre models.Precondition, now time.Time) (models.Todo, error)
@@ -40,7 +45,20 @@ type Todos struct {
 	Validate *schemas.Validator
 	Now      func() time.Time
 	Log      *slog.Logger
+	// MaxTodos is how many todos one user may hold (MAX_TODOS_PER_USER);
+	// 0: no limit.
+	MaxTodos int
+	// BulkTimeout bounds a bulk change (toggle-all, clear-completed);
+	// 0 is DefaultBulkTimeout.
+	BulkTimeout time.Duration
 }
+
+// DefaultBulkTimeout is how long a bulk change may run before it stops
+// with 503 and how many todos it changed: well within the server's write
+// timeout (30 s). On MongoDB it finishes thousands of todos in that time;
+// on the embedded database a user near the cap with long notes may need a
+// few requests (see bulkStopped).
+const DefaultBulkTimeout = 10 * time.Second
 
 type todoCreateRequest struct {
 	Title     string   `json:"title"`
@@ -262,7 +280,10 @@ func (h *Todos) Create(c *gin.Context) error {
 	if req.Order != nil {
 		t.Order = *req.Order
 	}
-	t, err = h.Store.CreateTodo(c.Request.Context(), t, req.Order == nil)
+	t, err = h.Store.CreateTodo(c.Request.Context(), t, req.Order == nil, h.MaxTodos)
+	if errors.Is(err, models.ErrLimitReached) {
+		return problem.LimitReached(fmt.Sprintf("You can keep at most %d todos; delete some to add more.", h.MaxTodos))
+	}
 	if err != nil {
 		return err
 	}
@@ -320,17 +341,41 @@ func (h *Todos) Delete(c *gin.Context) error {
 	return nil
 }
 
+// bulkContext is the context of a bulk change: the request's, ending
+// after BulkTimeout at the latest.
+func (h *Todos) bulkContext(c *gin.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.Request.Context(), cmp.Or(h.BulkTimeout, DefaultBulkTimeout))
+}
+
+// bulkStopped is the answer to a bulk change that stopped before it was
+// done, having changed n todos: when the database was unavailable or the
+// change ran out of time, a 503 (with Retry-After) that says how far it
+// got, with n in the member "changed". What it changed stays changed; the
+// same request again continues (both bulk changes are idempotent). By
+// design the change does not go on in the background after the answer.
+func bulkStopped(err error, n int) error {
+	if !errors.Is(err, models.ErrUnavailable) {
+		return err
+	}
+	p := problem.From(err)
+	p.Detail = fmt.Sprintf("The change stopped before it was complete, after %d todos; send the same request again to continue.", n)
+	p.Extra = map[string]any{"changed": n}
+	return p
+}
+
 // SetAllCompleted handles PATCH /todos {completed}: marks all the caller's
 // todos ("toggle all") and answers {updated: n}, n counting the todos that
-// changed.
+// changed; 503 with "changed" when it stops first (see bulkStopped).
 func (h *Todos) SetAllCompleted(c *gin.Context) error {
 	var req todosPatchAllRequest
 	if err := bind(c, h.Validate, "todos_patch_all", &req); err != nil {
 		return err
 	}
-	n, err := h.Store.SetAllTodosCompleted(c.Request.Context(), httpx.Principal(c).User.ID, req.Completed, h.Now())
+	ctx, cancel := h.bulkContext(c)
+	defer cancel()
+	n, err := h.Store.SetAllTodosCompleted(ctx, httpx.Principal(c).User.ID, req.Completed, h.Now())
 	if err != nil {
-		return err
+		return bulkStopped(err, n)
 	}
 	httpx.NoStore(c)
 	c.JSON(http.StatusOK, gin.H{"updated": n})
@@ -338,16 +383,19 @@ func (h *Todos) SetAllCompleted(c *gin.Context) error {
 }
 
 // DeleteCompleted handles DELETE /todos?completed=true: deletes the
-// caller's completed todos and answers {deleted: n}. Without completed=true
-// it is a 422 on "completed", so a bare DELETE /todos never empties a list.
+// caller's completed todos and answers {deleted: n}; 503 with "changed"
+// when it stops first (see bulkStopped). Without completed=true it is a
+// 422 on "completed", so a bare DELETE /todos never empties a list.
 func (h *Todos) DeleteCompleted(c *gin.Context) error {
 	if c.Query("completed") != "true" {
 		return problem.Validation("The query has invalid parameters.",
 			problem.FieldError{Field: "completed", Message: "must be true: only completed todos can be cleared"})
 	}
-	n, err := h.Store.DeleteCompletedTodos(c.Request.Context(), httpx.Principal(c).User.ID)
+	ctx, cancel := h.bulkContext(c)
+	defer cancel()
+	n, err := h.Store.DeleteCompletedTodos(ctx, httpx.Principal(c).User.ID)
 	if err != nil {
-		return err
+		return bulkStopped(err, n)
 	}
 	httpx.NoStore(c)
 	c.JSON(http.StatusOK, gin.H{"deleted": n})

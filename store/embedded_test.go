@@ -42,7 +42,7 @@ func fill(t *testing.T, s *store.Store, email string) models.User {
 	t.Helper()
 	u := newUser(t, s, email, models.RoleUser)
 	for range 3 {
-		if _, err := s.CreateTodo(context.Background(), models.Todo{UserID: u.ID, Title: "t", CreatedAt: time.Now()}, true); err != nil {
+		if _, err := s.CreateTodo(context.Background(), models.Todo{UserID: u.ID, Title: "t", CreatedAt: time.Now()}, true, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

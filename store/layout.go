@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -25,12 +28,47 @@ type todoLayout interface {
 	// guard is the filter of a conditional write on d as read: it matches
 	// nothing once d changed since (see errRaced).
 	guard(d todoDoc) bson.D
-	// listFind is the find that list runs for userID and q.
+	// listFind is the (first) find that list runs for userID and q.
 	listFind(userID string, q models.TodoQuery) todoFind
 	// list returns the todos of the page that q asks for, and how many of
 	// userID's todos match q in all.
 	list(ctx context.Context, userID string, q models.TodoQuery) ([]todoDoc, int, error)
-	// deleteAll deletes all of userID's todos.
+
+	// The per-user cap (see Store.insertTodos):
+	//
+	// precheck runs before the write lock is taken: it does what admit
+	// needs that would hold up other writers, and may refuse early (with
+	// models.ErrLimitReached) an insert of n that admit would refuse.
+	precheck(ctx context.Context, userID string, n, limit int) error
+	// admit runs inside the first write of an insert of n todos for
+	// userID: it refuses with models.ErrLimitReached when userID would
+	// then hold more than limit todos (limit <= 0: no limit), and counts
+	// the n in before they are stored, as reserved.
+	admit(ctx context.Context, userID string, n, limit int) error
+	// stored records, inside the write that stored them, that n admitted
+	// todos are stored; unreserve, that n admitted todos will not be.
+	stored(userID string, n int)
+	unreserve(userID string, n int)
+	// counted records, inside a write, that userID's todos grew by delta
+	// (shrank when negative); forgetCount, that they changed by an
+	// unknown amount (a write that failed half-way).
+	counted(userID string, delta int)
+	forgetCount(userID string)
+	// overLimit runs after the insert: where admit cannot be exact
+	// (writers on other instances), it reports whether userID now holds
+	// more than limit todos, and the insert must be undone.
+	overLimit(ctx context.Context, userID string, limit int) (bool, error)
+
+	// maxOrder returns the greatest order among userID's todos, 0 when
+	// they have none.
+	maxOrder(ctx context.Context, userID string) (float64, error)
+
+	// bulk applies c to userID's todos in short batches, each a write of
+	// its own, until none is left or ctx ends; it returns how many todos
+	// it changed, also with an error (see bulk.go).
+	bulk(ctx context.Context, userID string, c todoChange) (int, error)
+	// deleteAll deletes all of userID's todos (in batches, or at once
+	// where that is one short write).
 	deleteAll(ctx context.Context, userID string) error
 }
 
@@ -38,8 +76,8 @@ type todoLayout interface {
 // ExplainTodoList explains.
 type todoFind struct {
 	coll         *mongo.Collection
-	filter, sort bson.D
-	skip, limit  int64 // 0: none
+	filter, sort bson.D // sort nil: unsorted
+	skip, limit  int64  // 0: none
 }
 
 func (f todoFind) run(ctx context.Context) ([]todoDoc, error) {
@@ -57,7 +95,10 @@ func (f todoFind) run(ctx context.Context) ([]todoDoc, error) {
 
 // command is the find as a database command, for explain.
 func (f todoFind) command() bson.D {
-	cmd := bson.D{{Key: "find", Value: f.coll.Name()}, {Key: "filter", Value: f.filter}, {Key: "sort", Value: f.sort}}
+	cmd := bson.D{{Key: "find", Value: f.coll.Name()}, {Key: "filter", Value: f.filter}}
+	if f.sort != nil {
+		cmd = append(cmd, bson.E{Key: "sort", Value: f.sort})
+	}
 	if f.skip > 0 {
 		cmd = append(cmd, bson.E{Key: "skip", Value: f.skip})
 	}
@@ -78,15 +119,16 @@ func findAll[T any](ctx context.Context, c *mongo.Collection, filter bson.D, opt
 
 // sharedTodos is the MongoDB layout: one todos collection whose indexes
 // (todoIndexes) all start with user_id, so that every todo query reads an
-// index range of one user. Writes run concurrently, so a conditional write
-// carries its whole condition in its filter.
+// index range of one user. Writes run concurrently, also on other
+// instances, so a conditional write carries its whole condition in its
+// filter.
 type sharedTodos struct {
-	todos *mongo.Collection
-	op    opFunc
+	todos     *mongo.Collection
+	op, write opFunc
 }
 
-func newSharedTodos(db *mongo.Database, op opFunc) todoLayout {
-	return sharedTodos{todos: db.Collection("todos"), op: op}
+func newSharedTodos(db *mongo.Database, op, write opFunc) todoLayout {
+	return sharedTodos{todos: db.Collection("todos"), op: op, write: write}
 }
 
 func (l sharedTodos) coll(string) *mongo.Collection { return l.todos }
@@ -110,7 +152,8 @@ func (l sharedTodos) listFind(userID string, q models.TodoQuery) todoFind {
 	return todoFind{coll: l.todos, filter: filter, sort: sort, skip: skip, limit: limit}
 }
 
-// list is a count and a find, both served by the user's indexes.
+// list is a count and a find, both served by the user's indexes; the find
+// returns the page alone.
 func (l sharedTodos) list(ctx context.Context, userID string, q models.TodoQuery) ([]todoDoc, int, error) {
 	f := l.listFind(userID, q)
 	var total int64
@@ -129,30 +172,129 @@ func (l sharedTodos) list(ctx context.Context, userID string, q models.TodoQuery
 	return docs, int(total), err
 }
 
+// The cap on MongoDB is "check, insert, check again, undo": admit counts
+// before the insert (from the index; a user at the cap is refused without
+// a write), overLimit counts again after it, and Store.insertTodos deletes
+// what it inserted when the user then holds more than the limit. Of
+// concurrent creates that pass the cap together (on any instances), each
+// sees the others' inserts in its second count, so the user never keeps
+// more than the limit; under such a race all of them may be refused,
+// although one would have fitted (the client tries again), and a list
+// that runs in between may show a todo that is then undone.
+func (l sharedTodos) precheck(context.Context, string, int, int) error { return nil }
+
+func (l sharedTodos) admit(ctx context.Context, userID string, n, limit int) error {
+	if limit <= 0 {
+		return nil
+	}
+	have, err := l.todos.CountDocuments(ctx, bson.D{{Key: "user_id", Value: userID}})
+	if err != nil {
+		return err
+	}
+	return checkLimit(int(have), n, limit)
+}
+
+func (l sharedTodos) stored(string, int)    {}
+func (l sharedTodos) unreserve(string, int) {}
+func (l sharedTodos) counted(string, int)   {}
+func (l sharedTodos) forgetCount(string)    {}
+
+func (l sharedTodos) overLimit(ctx context.Context, userID string, limit int) (bool, error) {
+	var have int64
+	err := l.op(ctx, "todos.count", func(ctx context.Context) (err error) {
+		have, err = l.todos.CountDocuments(ctx, bson.D{{Key: "user_id", Value: userID}})
+		return err
+	})
+	return int(have) > limit, err
+}
+
+// maxOrder reads the first todo of the user's order index, backwards.
+func (l sharedTodos) maxOrder(ctx context.Context, userID string) (float64, error) {
+	var d struct {
+		Order float64 `bson:"order"`
+	}
+	err := l.op(ctx, "todos.max_order", func(ctx context.Context) error {
+		return l.todos.FindOne(ctx, bson.D{{Key: "user_id", Value: userID}},
+			options.FindOne().
+				SetSort(bson.D{{Key: "order", Value: -1}}).
+				SetProjection(bson.D{{Key: "order", Value: 1}}),
+		).Decode(&d)
+	})
+	if isNotFound(err) {
+		return 0, nil
+	}
+	return d.Order, err
+}
+
+// bulk reads the ids of at most bulkBatch todos that c applies to (from
+// the index), then changes them with one conditional update or delete
+// that carries c's filter too, so a todo that changed in between is left
+// alone; and again, until the read finds none. Each batch is a short
+// write, and a stop leaves only whole batches done.
+func (l sharedTodos) bulk(ctx context.Context, userID string, c todoChange) (int, error) {
+	n := 0
+	for {
+		var ids []bson.ObjectID
+		err := l.op(ctx, c.name+".ids", func(ctx context.Context) (err error) {
+			ids, err = findIDs(ctx, l.todos, c.filter, bulkBatch)
+			return err
+		})
+		if err != nil || len(ids) == 0 {
+			return n, err
+		}
+		guard := append(bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, c.filter...)
+		err = l.write(ctx, c.name, func(ctx context.Context) error {
+			if c.update == nil {
+				res, err := l.todos.DeleteMany(ctx, guard)
+				if err == nil {
+					n += int(res.DeletedCount)
+				}
+				return err
+			}
+			res, err := l.todos.UpdateMany(ctx, guard, c.update)
+			if err == nil {
+				n += int(res.ModifiedCount)
+			}
+			return err
+		})
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
 func (l sharedTodos) deleteAll(ctx context.Context, userID string) error {
-	_, err := l.todos.DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}})
+	_, err := l.bulk(ctx, userID, deleteAllChange(userID))
 	return err
 }
 
 // perUserTodos is the embedded FerretDB v1 layout: every user's todos in a
-// collection of their own, todos_<user id>. FerretDB v1 scans the whole
-// collection for every filter but exactly {_id}, whatever the indexes, so
-// partitioning by owner makes a user's queries cost what that user has,
-// not what everybody has; and it keeps no todo indexes, which no query
-// would use. Every todo query is scoped to one user, so none needs to cross
-// partitions. The embedded store serialises its writes (Store.write), so a
-// read and the write that follows it see the same todo.
+// collection of their own, todos_<user id>. FerretDB v1 reads and decodes
+// every document of the collection for every filter but exactly {_id},
+// whatever the indexes, so partitioning by owner makes a user's queries
+// cost what that user has, not what everybody has; and it keeps no todo
+// indexes, which no query would use. Every todo query is scoped to one
+// user, so none needs to cross partitions. The embedded store serialises
+// its writes (Store.write), so a read and the write that follows it see
+// the same todo.
+//
+// Even {_id} is no index lookup there: FerretDB passes it to SQLite, which
+// scans the table evaluating the _id of every row's JSON (without decoding
+// it in Go), so one todo's update or delete costs about 20 µs per todo of
+// its owner with 10 KB notes (100 ms at 5,000), a read by id about half
+// that.
 type perUserTodos struct {
 	db *mongo.Database
 	// fallback holds the todos of user ids that are not ObjectIDs and so
 	// cannot name a collection (real users' ids always are; some tests
 	// use others).
-	fallback *mongo.Collection
-	op       opFunc
+	fallback  *mongo.Collection
+	op, write opFunc
+	counts    *todoCounts
 }
 
-func newPerUserTodos(db *mongo.Database, op opFunc) todoLayout {
-	return perUserTodos{db: db, fallback: db.Collection("todos"), op: op}
+func newPerUserTodos(db *mongo.Database, op, write opFunc) todoLayout {
+	return perUserTodos{db: db, fallback: db.Collection("todos"), op: op, write: write, counts: newTodoCounts()}
 }
 
 func (l perUserTodos) coll(userID string) *mongo.Collection {
@@ -164,8 +306,8 @@ func (l perUserTodos) coll(userID string) *mongo.Collection {
 
 func (l perUserTodos) indexes() []indexSet { return nil }
 
-// byID is exactly {_id}, the one filter FerretDB v1 does not answer with a
-// scan; findTodo checks the owner.
+// byID is exactly {_id}, the one filter FerretDB v1 passes to SQLite
+// instead of decoding every document; findTodo checks the owner.
 func (l perUserTodos) byID(_ string, oid bson.ObjectID) bson.D {
 	return bson.D{{Key: "_id", Value: oid}}
 }
@@ -174,32 +316,182 @@ func (l perUserTodos) byID(_ string, oid bson.ObjectID) bson.D {
 // write lock, so nothing can change in between.
 func (l perUserTodos) guard(d todoDoc) bson.D { return bson.D{{Key: "_id", Value: d.ID}} }
 
-// listFind reads all of the user's matching todos, sorted: the scan reads
-// them anyway, and a count would be a second scan.
+// listFind is the list's first read: the user's matching todos, unsorted
+// (FerretDB v1 sorts by holding every document in memory; list sorts the
+// keys instead, see list.go).
 func (l perUserTodos) listFind(userID string, q models.TodoQuery) todoFind {
-	filter, sort := todoListQuery(userID, q)
-	return todoFind{coll: l.coll(userID), filter: filter, sort: sort}
+	filter, _ := todoListQuery(userID, q)
+	return todoFind{coll: l.coll(userID), filter: filter}
 }
 
-// list runs one find (one scan instead of a count's and a find's, about
-// half the time) and cuts the page here; the extra cost is only the
-// transfer of the matching todos outside the page.
+// list streams the user's matching todos, unsorted, counts them and keeps
+// only the first page's in a bounded heap (see list.go).
 func (l perUserTodos) list(ctx context.Context, userID string, q models.TodoQuery) ([]todoDoc, int, error) {
-	var docs []todoDoc
-	err := l.op(ctx, "todos.list", func(ctx context.Context) (err error) {
-		docs, err = l.listFind(userID, q).run(ctx)
+	return streamList(ctx, l.op, l.listFind(userID, q).coll, userID, q)
+}
+
+// The cap on the embedded database is exact: every write runs under the
+// write lock in this process, so admit counts and the insert follows with
+// nothing in between. The count is what todoCounts knows, learnt once
+// outside the lock (precheck) and kept by every write. precheck refuses
+// a user at the cap at once, before a create reads the user's todos for
+// its order.
+func (l perUserTodos) precheck(ctx context.Context, userID string, n, limit int) error {
+	if limit <= 0 {
+		return nil
+	}
+	have, known, gen := l.counts.get(userID)
+	if !known {
+		stored, err := l.countAll(ctx, userID)
+		if err != nil {
+			return err
+		}
+		l.counts.learn(userID, stored, gen)
+		if have, known, _ = l.counts.get(userID); !known {
+			return nil // overtaken by a write: admit counts
+		}
+	}
+	return checkLimit(have, n, limit)
+}
+
+func (l perUserTodos) admit(ctx context.Context, userID string, n, limit int) error {
+	if limit > 0 {
+		have, known, gen := l.counts.get(userID)
+		if !known {
+			// A write changed the user's todos while prepareCount
+			// counted: count again, now that no write can.
+			stored, err := l.countAll(ctx, userID)
+			if err != nil {
+				return err
+			}
+			l.counts.learn(userID, stored, gen)
+			have, _, _ = l.counts.get(userID)
+		}
+		if err := checkLimit(have, n, limit); err != nil {
+			return err
+		}
+	}
+	l.counts.reserve(userID, n)
+	return nil
+}
+
+// countAll counts the user's todos: FerretDB decodes each one.
+func (l perUserTodos) countAll(ctx context.Context, userID string) (int, error) {
+	var n int64
+	err := l.op(ctx, "todos.count", func(ctx context.Context) (err error) {
+		n, err = l.coll(userID).CountDocuments(ctx, bson.D{{Key: "user_id", Value: userID}})
 		return err
 	})
-	skip, limit := pageBounds(q)
-	n := int64(len(docs))
-	return docs[min(skip, n):min(skip+limit, n)], len(docs), err
+	return int(n), err
 }
 
-// deleteAll drops the user's collection.
-func (l perUserTodos) deleteAll(ctx context.Context, userID string) error {
-	if c := l.coll(userID); c != l.fallback {
-		return c.Drop(ctx)
+func (l perUserTodos) stored(userID string, n int)      { l.counts.stored(userID, n) }
+func (l perUserTodos) unreserve(userID string, n int)   { l.counts.unreserve(userID, n) }
+func (l perUserTodos) counted(userID string, delta int) { l.counts.add(userID, delta) }
+func (l perUserTodos) forgetCount(userID string)        { l.counts.forget(userID) }
+
+func (l perUserTodos) overLimit(context.Context, string, int) (bool, error) { return false, nil }
+
+// maxOrder streams the orders of the user's todos (FerretDB v1 would sort
+// by holding every todo in memory, for one number) and keeps the greatest.
+func (l perUserTodos) maxOrder(ctx context.Context, userID string) (float64, error) {
+	top := 0.0
+	err := l.op(ctx, "todos.max_order", func(ctx context.Context) error {
+		seen := 0
+		_, err := scanTodos(ctx, l.coll(userID), bson.D{{Key: "user_id", Value: userID}}, bson.D{{Key: "order", Value: 1}},
+			func(key todoKey, _ bson.Raw) {
+				if seen == 0 || key.Order > top {
+					top = key.Order
+				}
+				seen++
+			})
+		return err
+	})
+	return top, err
+}
+
+// bulk reads the ids of the todos that c applies to once, outside the
+// write lock (FerretDB decodes every todo of the user for that filter),
+// then changes them one by one by {_id}, each read again first and left
+// alone when c no longer applies. A batch holds the write lock for at most
+// bulkBatch todos and takes no more once it has run bulkBatchTime (it
+// always takes one), so another user's write waits for at most one batch.
+func (l perUserTodos) bulk(ctx context.Context, userID string, c todoChange) (int, error) {
+	coll := l.coll(userID)
+	var ids []bson.ObjectID
+	err := l.op(ctx, c.name+".ids", func(ctx context.Context) (err error) {
+		ids, err = findIDs(ctx, coll, c.filter, 0)
+		return err
+	})
+	n := 0
+	var last time.Duration // what the last todo took
+	for err == nil && len(ids) > 0 {
+		err = l.write(ctx, c.name, func(ctx context.Context) error {
+			start := time.Now()
+			for i := 0; len(ids) > 0 && i < bulkBatch && (i == 0 || time.Since(start) < bulkBatchTime); i++ {
+				// Stop before a todo that would not finish in time: the
+				// database would go on with it after the lock is released.
+				if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < 2*last {
+					return fmt.Errorf("stopping before the deadline: %w", context.DeadlineExceeded)
+				}
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				t := time.Now()
+				changed, err := l.changeOne(ctx, coll, userID, ids[0], c)
+				if err != nil {
+					return err
+				}
+				last = time.Since(t)
+				ids = ids[1:]
+				if changed {
+					n++
+				}
+			}
+			return nil
+		})
 	}
-	_, err := l.fallback.DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}})
-	return err
+	return n, err
+}
+
+// changeOne applies c to one todo, under the write lock, if it still
+// applies.
+func (l perUserTodos) changeOne(ctx context.Context, coll *mongo.Collection, userID string, id bson.ObjectID, c todoChange) (bool, error) {
+	var d todoDoc
+	err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return false, nil
+	}
+	if err != nil || d.UserID != userID || !c.match(d) {
+		return false, err
+	}
+	if c.update == nil {
+		res, err := coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+		if err != nil {
+			l.counts.forget(userID)
+			return false, err
+		}
+		l.counts.add(userID, -int(res.DeletedCount))
+		return res.DeletedCount == 1, nil
+	}
+	res, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, c.update)
+	if err != nil {
+		return false, err
+	}
+	return res.ModifiedCount == 1, nil
+}
+
+// deleteAll drops the user's collection: one write that takes about as
+// long as one todo's update (30 ms at 3,000 todos with 10 KB notes).
+func (l perUserTodos) deleteAll(ctx context.Context, userID string) error {
+	c := l.coll(userID)
+	if c == l.fallback {
+		_, err := l.bulk(ctx, userID, deleteAllChange(userID))
+		return err
+	}
+	return l.write(ctx, "todos.drop", func(ctx context.Context) error {
+		err := c.Drop(ctx)
+		l.counts.forget(userID)
+		return err
+	})
 }

@@ -5,9 +5,11 @@
 //
 // What differs between the two backends is decided once, in Open:
 //   - the embedded engine loses concurrent updates to one document, so there
-//     every write goes through one mutex (the embedded database has no other
+//     every write holds one write lock (the embedded database has no other
 //     client); on MongoDB the same single-document conditional updates are
-//     atomic by themselves;
+//     atomic by themselves. Waiting for the lock gives up when the request's
+//     context ends, and no write holds it for long: bulk changes release it
+//     between short batches (bulk.go);
 //   - where todos live and how a todo query runs is a todoLayout (layout.go):
 //     one indexed collection on MongoDB, one collection per user on the
 //     embedded engine, which scans.
@@ -24,6 +26,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"listo/models"
 )
 
 // Options configures Open.
@@ -49,7 +53,10 @@ type Store struct {
 	log      *slog.Logger
 	observe  func(op string, d time.Duration, err error)
 
-	writeMu *sync.Mutex // non-nil in embedded mode: serialises writes
+	// writeLock is the embedded mode's write lock, a one-slot semaphore
+	// (nil on MongoDB): a channel, so that waiting for it can give up
+	// when the request's context ends, and waiters are served in order.
+	writeLock chan struct{}
 
 	stopEmbedded func()
 
@@ -75,7 +82,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 			return nil, err
 		}
 		uri, s.stopEmbedded = e.uri, e.stop
-		s.writeMu = &sync.Mutex{}
+		s.writeLock = make(chan struct{}, 1)
 		layout = newPerUserTodos
 	}
 	opts := options.Client().ApplyURI(uri).
@@ -92,7 +99,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	s.db = client.Database(o.Database)
 	s.users = s.db.Collection("users")
 	s.sessions = s.db.Collection("sessions")
-	s.todos = layout(s.db, s.op)
+	s.todos = layout(s.db, s.op, s.write)
 	return s, nil
 }
 
@@ -230,13 +237,31 @@ func (s *Store) op(ctx context.Context, name string, f func(ctx context.Context)
 }
 
 // write is op for writes: in embedded mode it holds the write lock, so a
-// conditional update is atomic against every other write.
+// conditional update is atomic against every other write. Waiting for the
+// lock ends with ctx: a request whose deadline passes while it waits gets
+// models.ErrUnavailable (503) instead of queueing behind others' work.
 func (s *Store) write(ctx context.Context, name string, f func(ctx context.Context) error) error {
-	if s.writeMu != nil {
-		s.writeMu.Lock()
-		defer s.writeMu.Unlock()
+	if s.writeLock != nil {
+		if err := s.lockWrites(ctx); err != nil {
+			return fmt.Errorf("db: %s: %w", name, err)
+		}
+		defer func() { <-s.writeLock }()
 	}
 	return s.op(ctx, name, f)
+}
+
+// lockWrites takes the embedded write lock, or gives up when ctx ends
+// first.
+func (s *Store) lockWrites(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%w: waiting for the write lock: %w", models.ErrUnavailable, context.Cause(ctx))
+	}
+	select {
+	case s.writeLock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%w: waiting for the write lock: %w", models.ErrUnavailable, context.Cause(ctx))
+	}
 }
 
 // Server names the database server behind a store.

@@ -43,7 +43,7 @@ func TestTodoIndexesExist(t *testing.T) {
 		t.Fatal(err)
 	}
 	userID := bson.NewObjectID().Hex()
-	if _, err := s.CreateTodo(ctx, models.Todo{UserID: userID, Title: "t", CreatedAt: time.Now()}, true); err != nil {
+	if _, err := s.CreateTodo(ctx, models.Todo{UserID: userID, Title: "t", CreatedAt: time.Now()}, true, 0); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.TodoIndexes(ctx, userID)
@@ -141,7 +141,7 @@ func TestTodoStore(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 123456789, time.FixedZone("CET", 3600))
 
-	first, err := s.CreateTodo(ctx, models.Todo{UserID: "u1", Title: "first", CreatedAt: t0}, true)
+	first, err := s.CreateTodo(ctx, models.Todo{UserID: "u1", Title: "first", CreatedAt: t0}, true, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestTodoStore(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	last, err := s.CreateTodo(ctx, models.Todo{UserID: "u1", Title: "last", CreatedAt: t0}, true)
+	last, err := s.CreateTodo(ctx, models.Todo{UserID: "u1", Title: "last", CreatedAt: t0}, true, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -248,7 +248,8 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 
 // deleteOwned removes the sessions, then the todos, of a user being
 // deleted (as the layout deletes them: on the embedded database it drops
-// the user's collection).
+// the user's collection, on MongoDB it deletes them in batches, each a
+// short write, until ctx ends; a retry continues).
 func (s *Store) deleteOwned(ctx context.Context, userID string) error {
 	err := s.write(ctx, "sessions.delete_many", func(ctx context.Context) error {
 		_, err := s.sessions.DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}})
@@ -257,10 +258,7 @@ func (s *Store) deleteOwned(ctx context.Context, userID string) error {
 	if err != nil {
 		return fmt.Errorf("delete sessions of user: %w", err)
 	}
-	err = s.write(ctx, "todos.delete_many", func(ctx context.Context) error {
-		return s.todos.deleteAll(ctx, userID)
-	})
-	if err != nil {
+	if err := s.todos.deleteAll(ctx, userID); err != nil {
 		return fmt.Errorf("delete todos of user: %w", err)
 	}
 	return nil
