@@ -133,7 +133,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 		Now:        now,
 		RefreshTTL: cfg.RefreshTTL,
 		Events:     a.events,
-		Changes:    a.hub,
+		Changes:    changes{a.hub, st, now, log},
 
 		Mailer:          a.mailer,
 		PublicURL:       cfg.PublicURL,
@@ -308,7 +308,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	s.background = make(chan struct{})
 	go func() {
 		defer close(s.background)
+		followed := a.followChanges(bg)
 		a.background(bg)
+		<-followed
 	}()
 	go func() { s.done <- s.srv.Serve(ln) }()
 	log.Info("listo started", "addr", s.Addr, "version", o.Version, "config", cfg)

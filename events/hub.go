@@ -5,9 +5,9 @@
 //
 // One hub serves one process. It is fed either by the services that make
 // the writes (Apply: one instance, the embedded database, a standalone
-// MongoDB) or by the database's change stream (Follow: several instances on
-// a replica set, where every instance hears every write once, whichever
-// instance made it). Only the owner's events reach a stream.
+// MongoDB) or by the database's change stream (Follow: a replica set, where
+// every instance hears every write once, whichever instance made it).
+// Only the owner's events reach a stream.
 //
 // Writers never wait for readers: each stream has a bounded queue, and a
 // stream whose queue is full is closed (its client resumes with
@@ -17,6 +17,7 @@ package events
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"slices"
 	"strconv"
@@ -119,7 +120,7 @@ type user struct {
 	todos map[string]int
 }
 
-// New returns a hub fed by Apply until Follow says otherwise.
+// New returns a hub fed by Apply until Follow starts.
 func New(o Options) *Hub {
 	o.MaxPerUser = cmp.Or(o.MaxPerUser, DefaultMaxPerUser)
 	o.QueueSize = cmp.Or(o.QueueSize, DefaultQueueSize)
@@ -166,35 +167,52 @@ func (h *Hub) Apply(c models.Change) {
 	h.publish(c, h.last+1)
 }
 
-// Fed switches the hub to a change stream that starts at position at
-// (cluster time, see models.Change.At): from now on only Feed publishes.
-// Ids from then on are the stream's positions, the same on every
-// instance, so a client resumes on any instance that has its id in its
-// buffer. A report that Apply received before the switch and that the
-// stream also carries may reach a client twice; clients apply events by
-// id and version, so that is harmless.
-func (h *Hub) Fed(at uint64) {
+// Feed is a change stream of the database (store.ChangeFeed): Start is
+// its first position, Next blocks for the next change.
+type Feed interface {
+	Start() uint64
+	Next(ctx context.Context) (models.Change, error)
+}
+
+// Follow feeds the hub from f until ctx ends or f fails, and returns why.
+// From the first call on, Apply ignores local reports: every change comes
+// back through the stream, from whichever instance made it, once. Ids
+// are then the stream's positions, the same on every instance, so a client
+// resumes on any instance whose buffer holds its id. A change that Apply
+// published just before the first call and the stream also carries may
+// reach a client twice; clients apply events by id and version, so that
+// is harmless. resumed says f replaces a feed that broke off and lost
+// changes: every buffer is emptied and every open stream gets a resync.
+func (h *Hub) Follow(ctx context.Context, f Feed, resumed bool) error {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	h.fed = true
-	if at > h.last {
-		h.last = at
+	if resumed {
+		h.gap(f.Start())
+	} else if f.Start() > h.last {
+		h.last = f.Start()
+	}
+	h.mu.Unlock()
+	for {
+		c, err := f.Next(ctx)
+		if err != nil {
+			return err
+		}
+		h.mu.Lock()
+		h.publish(c, max(c.At, h.last+1))
+		h.mu.Unlock()
 	}
 }
 
-// Feed publishes a change read from the change stream.
-func (h *Hub) Feed(c models.Change) {
+// Following reports whether a change stream feeds the hub.
+func (h *Hub) Following() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.publish(c, max(c.At, h.last+1))
+	return h.fed
 }
 
-// Gap says the change stream lost events (it had to restart at a new
-// position at): every user's buffer is emptied and every open stream gets
-// a resync, since what happened in between cannot be told.
-func (h *Hub) Gap(at uint64) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+// gap empties every user's buffer and sends every open stream a resync:
+// what happened before position at cannot be told. Called with h.mu held.
+func (h *Hub) gap(at uint64) {
 	h.last = max(h.last+1, at)
 	h.evicted = h.last
 	resync := Event{ID: h.last, Name: Resync, Data: []byte("{}")}

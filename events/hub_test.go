@@ -1,6 +1,7 @@
 package events_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -352,28 +353,103 @@ func TestClose(t *testing.T) {
 	}
 }
 
-func TestFed(t *testing.T) {
+// fakeFeed is a change stream fed by the test.
+type fakeFeed struct {
+	start uint64
+	c     chan models.Change
+	err   chan error
+}
+
+func newFeed(start uint64) *fakeFeed {
+	return &fakeFeed{start: start, c: make(chan models.Change), err: make(chan error, 1)}
+}
+
+func (f *fakeFeed) Start() uint64 { return f.start }
+
+func (f *fakeFeed) Next(ctx context.Context) (models.Change, error) {
+	select {
+	case c := <-f.c:
+		return c, nil
+	case err := <-f.err:
+		return models.Change{}, err
+	case <-ctx.Done():
+		return models.Change{}, ctx.Err()
+	}
+}
+
+// follow runs h.Follow(f) until the test ends; its result goes to the
+// returned channel.
+func follow(t *testing.T, h *events.Hub, f *fakeFeed, resumed bool) <-chan error {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.Follow(ctx, f, resumed) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return done
+}
+
+// next waits for one delivery.
+func next(t *testing.T, s *events.Stream) events.Delivery {
+	t.Helper()
+	select {
+	case d := <-s.C():
+		return d
+	case <-time.After(5 * time.Second):
+		t.Fatal("no event")
+		return events.Delivery{}
+	}
+}
+
+// TestFollow: a hub fed by a change stream publishes the stream's changes
+// with the stream's positions as ids, ignores local reports (the stream
+// brings them back, once), and resyncs everyone after a lost stretch.
+func TestFollow(t *testing.T) {
 	h, _ := newHub(t, events.Options{})
 	s := subscribe(t, h, "alice", "s1", "")
+	b := subscribe(t, h, "bob", "s2", "")
 	at := uint64(1_800_000_000) << 32
-	h.Fed(at)
-	h.Apply(todo("alice", "t1", "local", 1)) // ignored: the stream brings it
-	h.Feed(models.Change{Kind: models.TodoCreated, UserID: "alice", Todo: models.Todo{ID: "t1", Title: "fed", Version: 1}, At: at + 5})
-	h.Feed(models.Change{Kind: models.TodoDeleted, UserID: "alice", ID: "t1", At: at + 5}) // same position: next id
-	got := queued(s)
-	if len(got) != 2 || got[0].Event.ID != at+5 || got[1].Event.ID != at+6 {
-		t.Fatalf("fed events %+v; want ids %d and %d", got, at+5, at+6)
+	f := newFeed(at)
+	follow(t, h, f, false)
+	f.c <- models.Change{Kind: models.TodoCreated, UserID: "alice", Todo: models.Todo{ID: "t1", Title: "fed", Version: 1}, At: at + 5}
+	if !h.Following() {
+		t.Fatal("Following() = false after Follow started")
+	}
+	h.Apply(todo("alice", "t2", "local", 1))                                              // ignored: the stream brings it
+	f.c <- models.Change{Kind: models.TodoDeleted, UserID: "alice", ID: "t1", At: at + 5} // same position: the next id
+	f.c <- models.Change{Kind: models.SessionRevoked, UserID: "alice", ID: "s1", At: at + 9}
+	got := []events.Delivery{next(t, s), next(t, s), next(t, s)}
+	if got[0].Event.Name != "todo.created" || got[0].Event.ID != at+5 ||
+		got[1].Event.Name != "todo.deleted" || got[1].Event.ID != at+6 ||
+		got[2].Event.Name != "session.revoked" || got[2].Event.ID != at+9 || !got[2].Last {
+		t.Fatalf("fed events %+v; want todo.created at %d, todo.deleted at %d, session.revoked (last) at %d", got, at+5, at+6, at+9)
+	}
+	if q := queued(b); len(q) != 0 {
+		t.Errorf("bob got %v", names(q))
 	}
 
-	// A lost stretch of the change stream: everyone resyncs.
-	h.Gap(at + 100)
-	got = queued(s)
-	if len(got) != 1 || got[0].Event.Name != events.Resync || got[0].Event.ID != at+100 {
-		t.Errorf("after Gap: %+v; want resync at %d", got, at+100)
+	// Resuming on another instance that follows the same stream: the ids
+	// are the same there.
+	r := subscribe(t, h, "alice", "s3", strconv.FormatUint(at+5, 10))
+	if len(r.Replay) != 2 || r.Replay[0].ID != at+6 {
+		t.Errorf("resume after %d: %+v; want the delete and the revoke", at+5, r.Replay)
 	}
-	r := subscribe(t, h, "alice", "s2", strconv.FormatUint(at+6, 10))
+	r.Close()
+
+	// The stream broke off and a new one lost what happened in between:
+	// every open stream resyncs, every old resume point too.
+	f2 := newFeed(at + 100)
+	f.err <- errors.New("stream lost")
+	follow(t, h, f2, true)
+	if d := next(t, b); d.Event.Name != events.Resync || d.Event.ID != at+100 {
+		t.Errorf("after the gap: %+v; want resync at %d", d, at+100)
+	}
+	r = subscribe(t, h, "alice", "s4", strconv.FormatUint(at+9, 10))
 	if len(r.Replay) != 1 || r.Replay[0].Name != events.Resync {
 		t.Errorf("resume from before the gap: %+v; want resync", r.Replay)
+	}
+	f2.c <- models.Change{Kind: models.TodoCreated, UserID: "bob", Todo: models.Todo{ID: "b1", Version: 1}, At: at + 101}
+	if d := next(t, b); d.Event.Name != "todo.created" || d.Event.ID != at+101 {
+		t.Errorf("after the gap: %+v; want todo.created at %d", d, at+101)
 	}
 }
 
