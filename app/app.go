@@ -156,7 +156,8 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 		emailLinks: &controllers.EmailLinks{Accounts: a.accounts, Validate: validator},
 		events:     &controllers.Events{Hub: a.hub, Live: liveCheck{a.checker}, Now: now, Ping: cfg.EventsPing, Log: log},
 		apiDocs:    controllers.NewAPIDocs(static),
-		todos:      &controllers.Todos{Store: st, Validate: validator, Now: now, Log: log, MaxTodos: cfg.MaxTodosPerUser},
+		todos: &controllers.Todos{Store: st, Validate: validator, Now: now, Log: log, MaxTodos: cfg.MaxTodosPerUser,
+			Changes: changes{a.hub, st, now, log}},
 	}
 
 	gin.SetMode(gin.ReleaseMode)

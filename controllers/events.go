@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -91,9 +92,32 @@ func (h *Events) Stream(c *gin.Context) error {
 
 	// send writes b and flushes it, within writeWait from now: the
 	// server's WriteTimeout (30 s from the request) would cut the stream,
-	// so each write gets a deadline of its own.
+	// so each write gets a deadline of its own. When the hub ends the
+	// stream (shutdown, a full queue), a write stuck on a client that does
+	// not read is cut at once rather than after writeWait.
+	var mu sync.Mutex
+	ended := false
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-st.Done():
+			mu.Lock()
+			ended = true
+			_ = rc.SetWriteDeadline(time.Now())
+			mu.Unlock()
+		case <-finished:
+		}
+	}()
 	send := func(b []byte) bool {
-		if err := rc.SetWriteDeadline(time.Now().Add(writeWait)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		mu.Lock()
+		if ended {
+			mu.Unlock()
+			return false
+		}
+		err := rc.SetWriteDeadline(time.Now().Add(writeWait))
+		mu.Unlock()
+		if err != nil && !errors.Is(err, http.ErrNotSupported) {
 			return false
 		}
 		if _, err := w.Write(b); err != nil {

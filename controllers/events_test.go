@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -503,4 +507,126 @@ func TestEventsOutliveServerTimeouts(t *testing.T) {
 	if st.Ended(0) {
 		t.Error("the stream ended")
 	}
+}
+
+// TestEventsTodos: two devices of one user; what one does to its list
+// reaches the other's stream within a second, in order, each todo as
+// GET /todos/{id} returns it; another user's stream hears nothing.
+func TestEventsTodos(t *testing.T) {
+	srv := apptest.Start(t, apptest.Options{Env: eventsEnv()})
+	laptop := srv.NewUser(t)
+	phone := second(t, srv, laptop)
+	bob := srv.NewUser(t)
+	ps := openEvents(t, phone.Client, srv.URL()+"/events")
+	bs := openEvents(t, bob.Client, srv.URL()+"/events")
+	ps.Position(time.Second)
+	bs.Position(time.Second)
+
+	within := func(name, data string) {
+		t.Helper()
+		done := time.Now()
+		e := ps.Expect(time.Second, name, data)
+		if lag := e.At.Sub(done); lag > time.Second {
+			t.Errorf("%s arrived %v after the response; want under 1s", name, lag)
+		}
+	}
+	created := laptop.Do("POST", "/todos", map[string]any{"title": "Buy milk", "notes": "oat"}).Expect(t, http.StatusCreated)
+	within("todo.created", string(created.Body))
+	id := created.JSON(t)["id"].(string)
+	get := laptop.Do("GET", "/todos/"+id, nil).Expect(t, http.StatusOK)
+	if !sameJSON(t, string(created.Body), string(get.Body)) {
+		t.Fatalf("POST answered %s, GET %s", created.Body, get.Body)
+	}
+
+	completed := laptop.Do("PATCH", "/todos/"+id, map[string]any{"completed": true}, "If-Match", `"1"`).Expect(t, http.StatusOK)
+	within("todo.updated", string(completed.Body))
+	renamed := laptop.Do("PATCH", "/todos/"+id, map[string]any{"title": "Buy oat milk"}).Expect(t, http.StatusOK)
+	within("todo.updated", string(renamed.Body))
+	if v := renamed.JSON(t)["version"]; v != float64(3) {
+		t.Errorf("version = %v; want 3", v)
+	}
+	laptop.Do("DELETE", "/todos/"+strings.ToUpper(id), nil).Expect(t, http.StatusNoContent)
+	within("todo.deleted", `{"id":"`+id+`"}`)
+
+	// Bulk changes: one todos.changed each, with the reason.
+	for _, title := range []string{"a", "b", "c"} {
+		laptop.Do("POST", "/todos", map[string]any{"title": title}).Expect(t, http.StatusCreated)
+		ps.Expect(time.Second, "todo.created", "")
+	}
+	laptop.Do("PATCH", "/todos", map[string]any{"completed": true}).Expect(t, http.StatusOK)
+	within("todos.changed", `{"reason":"toggle_all"}`)
+	laptop.Do("DELETE", "/todos?completed=true", nil).Expect(t, http.StatusOK)
+	within("todos.changed", `{"reason":"clear_completed"}`)
+	// A bulk change that changes nothing says nothing.
+	laptop.Do("DELETE", "/todos?completed=true", nil).Expect(t, http.StatusOK)
+	ps.Quiet(300 * time.Millisecond)
+
+	// Failed writes say nothing either.
+	laptop.Do("PATCH", "/todos/"+id, map[string]any{"title": "gone"}).Expect(t, http.StatusNotFound)
+	ps.Quiet(200 * time.Millisecond)
+	bs.Quiet(100 * time.Millisecond)
+}
+
+// TestEventsSlowReader: a client that never reads its stream is dropped
+// once its queue is full, and the writes meanwhile take no longer.
+func TestEventsSlowReader(t *testing.T) {
+	srv := apptest.Start(t, apptest.Options{Env: eventsEnv("EVENTS_QUEUE_SIZE", "4", "METRICS_ADDR", "127.0.0.1:0")})
+	u := srv.NewUser(t)
+
+	// A connection with a tiny receive buffer that never reads past the
+	// response head.
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 2048) })
+		return errors.Join(err, serr)
+	}}
+	conn, err := d.Dial("tcp", srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /events HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n\r\n", srv.Addr, u.Token)
+	head, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || !strings.Contains(head, "200") {
+		t.Fatalf("stream head %q, %v", head, err)
+	}
+
+	notes := strings.Repeat("n", 10_000)
+	var slowest time.Duration
+	for i := range 300 {
+		start := time.Now()
+		u.Do("POST", "/todos", map[string]any{"title": fmt.Sprint("todo ", i), "notes": notes}).Expect(t, http.StatusCreated)
+		slowest = max(slowest, time.Since(start))
+		if i%10 == 9 && dropped(t, srv) > 0 {
+			t.Logf("dropped after %d writes", i+1)
+			break
+		}
+	}
+	if n := dropped(t, srv); n != 1 {
+		t.Fatalf("streams dropped for a full queue = %v; want 1", n)
+	}
+	if slowest > 500*time.Millisecond {
+		t.Errorf("slowest write beside a stream that does not read: %v; want under 500ms", slowest)
+	}
+	t.Logf("slowest write: %v", slowest)
+}
+
+// dropped reads listo_events_streams_dropped_total from the metrics
+// listener.
+func dropped(t *testing.T, srv *apptest.Server) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + srv.MetricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "listo_events_streams_dropped_total "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	t.Fatal("no listo_events_streams_dropped_total in /metrics")
+	return 0
 }

@@ -51,6 +51,16 @@ type Todos struct {
 	// BulkTimeout bounds a bulk change (toggle-all, clear-completed);
 	// 0 is DefaultBulkTimeout.
 	BulkTimeout time.Duration
+	// Changes hears of every successful write, for the owner's live
+	// clients (GET /events); nil: nobody is told.
+	Changes ChangeNotifier
+}
+
+// changed tells the owner's live clients of c.
+func (h *Todos) changed(c models.Change) {
+	if h.Changes != nil {
+		h.Changes.Apply(c)
+	}
 }
 
 // DefaultBulkTimeout is how long a bulk change may run before it stops
@@ -287,6 +297,7 @@ func (h *Todos) Create(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	h.changed(models.Change{Kind: models.TodoCreated, UserID: t.UserID, Todo: t})
 	c.Header("Location", "/todos/"+t.ID)
 	sendTodo(c, http.StatusCreated, t)
 	return nil
@@ -323,20 +334,24 @@ func (h *Todos) Update(c *gin.Context) error {
 		}
 		p.Due, p.SetDue = due, true
 	}
-	t, err := h.Store.UpdateTodo(c.Request.Context(), httpx.Principal(c).User.ID, c.Param("id"), p, ifMatch(c.Request), h.Now())
+	userID := httpx.Principal(c).User.ID
+	t, err := h.Store.UpdateTodo(c.Request.Context(), userID, c.Param("id"), p, ifMatch(c.Request), h.Now())
 	if err != nil {
 		return err
 	}
+	h.changed(models.Change{Kind: models.TodoUpdated, UserID: userID, Todo: t})
 	sendTodo(c, http.StatusOK, t)
 	return nil
 }
 
 // Delete handles DELETE /todos/{id}: 204, honouring If-Match as Update does.
 func (h *Todos) Delete(c *gin.Context) error {
-	err := h.Store.DeleteTodo(c.Request.Context(), httpx.Principal(c).User.ID, c.Param("id"), ifMatch(c.Request))
+	userID := httpx.Principal(c).User.ID
+	err := h.Store.DeleteTodo(c.Request.Context(), userID, c.Param("id"), ifMatch(c.Request))
 	if err != nil {
 		return err
 	}
+	h.changed(models.Change{Kind: models.TodoDeleted, UserID: userID, ID: strings.ToLower(c.Param("id"))})
 	c.Status(http.StatusNoContent)
 	return nil
 }
@@ -373,7 +388,11 @@ func (h *Todos) SetAllCompleted(c *gin.Context) error {
 	}
 	ctx, cancel := h.bulkContext(c)
 	defer cancel()
-	n, err := h.Store.SetAllTodosCompleted(ctx, httpx.Principal(c).User.ID, req.Completed, h.Now())
+	userID := httpx.Principal(c).User.ID
+	n, err := h.Store.SetAllTodosCompleted(ctx, userID, req.Completed, h.Now())
+	if n > 0 { // also when it stopped part way: what it changed stays changed
+		h.changed(models.Change{Kind: models.TodosChanged, UserID: userID, Reason: models.ReasonToggleAll})
+	}
 	if err != nil {
 		return bulkStopped(err, n)
 	}
@@ -393,7 +412,11 @@ func (h *Todos) DeleteCompleted(c *gin.Context) error {
 	}
 	ctx, cancel := h.bulkContext(c)
 	defer cancel()
-	n, err := h.Store.DeleteCompletedTodos(ctx, httpx.Principal(c).User.ID)
+	userID := httpx.Principal(c).User.ID
+	n, err := h.Store.DeleteCompletedTodos(ctx, userID)
+	if n > 0 {
+		h.changed(models.Change{Kind: models.TodosChanged, UserID: userID, Reason: models.ReasonClearCompleted})
+	}
 	if err != nil {
 		return bulkStopped(err, n)
 	}
