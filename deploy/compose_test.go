@@ -299,8 +299,8 @@ func TestProdCompose(t *testing.T) {
 	}
 	pass, _ := u.User.Password()
 	if u.Scheme != "mongodb" || u.Host != "mongo:27017" || u.User.Username() != e["MONGO_INITDB_ROOT_USERNAME"] ||
-		pass != e["MONGO_INITDB_ROOT_PASSWORD"] || u.Query().Get("authSource") != "admin" {
-		t.Errorf("app MONGODB_URI = %q; want mongodb://<root user>:<root password>@mongo:27017/?authSource=admin from .env", u.Redacted())
+		pass != e["MONGO_INITDB_ROOT_PASSWORD"] || u.Query().Get("authSource") != "admin" || u.Query().Get("replicaSet") != replicaSet {
+		t.Errorf("app MONGODB_URI = %q; want mongodb://<root user>:<root password>@mongo:27017/?authSource=admin&replicaSet=%s from .env", u.Redacted(), replicaSet)
 	}
 	if !app.ReadOnly {
 		t.Error("app: read_only is not set")
@@ -332,9 +332,7 @@ func TestProdCompose(t *testing.T) {
 	if len(mongo.Ports) > 0 || len(mongo.Expose) > 0 {
 		t.Errorf("mongo publishes ports %+v (expose %v); want none", mongo.Ports, mongo.Expose)
 	}
-	if !slices.Contains([]string(mongo.Command), "--auth") {
-		t.Errorf("mongo command = %q; want --auth", mongo.Command)
-	}
+	assertReplicaSet(t, mongo)
 	for _, k := range []string{"MONGO_INITDB_ROOT_USERNAME", "MONGO_INITDB_ROOT_PASSWORD"} {
 		if got := env(mongo, k); got != e[k] {
 			t.Errorf("mongo %s = %q; want the value from .env", k, got)
@@ -346,7 +344,6 @@ func TestProdCompose(t *testing.T) {
 		}
 	}
 	assertNamedVolume(t, p, mongo, "/data/db")
-	assertHealthcheck(t, mongo, "CMD", "mongosh", "--quiet", "--eval", "db.adminCommand('ping')")
 	for name := range mongo.Networks {
 		if !p.Networks[name].Internal {
 			t.Errorf("mongo is on network %q, which is not internal", name)
@@ -377,6 +374,70 @@ func TestProdCompose(t *testing.T) {
 
 // TestProdComposeMail checks that the mail settings come from .env, that
 // Listo accepts what the app receives, and that mail stays optional.
+// replicaSet is the name of the production MongoDB's replica set.
+const replicaSet = "rs0"
+
+// assertReplicaSet checks that the production MongoDB runs as a one-node
+// replica set with authentication (change streams need a replica set;
+// live events follow them): mongod with --auth, --replSet and a keyfile
+// made once, random, in a volume, readable by mongod only; a healthcheck
+// that authenticates from the container's environment, initiates the set
+// with the member the app connects to, and is healthy only on a primary.
+func assertReplicaSet(t *testing.T, mongo types.ServiceConfig) {
+	t.Helper()
+	script := strings.Join(append([]string(mongo.Entrypoint), mongo.Command...), " ")
+	mongod := regexp.MustCompile(`(?m)^exec docker-entrypoint\.sh mongod (.*)$`).FindStringSubmatch(script)
+	if mongod == nil {
+		t.Fatalf("mongo: %q does not exec docker-entrypoint.sh mongod (the image's entrypoint creates the root user)", script)
+	}
+	args := strings.Fields(mongod[1])
+	for _, want := range [][]string{{"--auth"}, {"--replSet", replicaSet}, {"--keyFile", `"$key"`}} {
+		i := slices.Index(args, want[0])
+		if i < 0 || (len(want) == 2 && (i+1 >= len(args) || args[i+1] != want[1])) {
+			t.Errorf("mongod %s lacks %s", mongod[1], strings.Join(want, " "))
+		}
+	}
+	for _, want := range []string{
+		"key=/data/configdb/replica.key", // the mongo-config volume: made once
+		`head -c 756 /dev/urandom | base64 -w0 > "$key"`,
+		`if [ ! -s "$key" ]`,
+		`chown mongodb:mongodb "$key"`,
+		`chmod 400 "$key"`,
+		"set -eu",
+	} {
+		if !strings.Contains(script, want) {
+			t.Errorf("mongo's start script lacks %q:\n%s", want, script)
+		}
+	}
+	if !slices.Equal([]string(mongo.Entrypoint), []string{"bash", "-c"}) || len(mongo.Command) != 1 {
+		t.Errorf("mongo entrypoint %q, command %q; want bash -c and one script", mongo.Entrypoint, mongo.Command)
+	}
+
+	hc := mongo.HealthCheck
+	if hc == nil || len(hc.Test) != 5 || !slices.Equal([]string(hc.Test[:4]), []string{"CMD", "mongosh", "--quiet", "--eval"}) {
+		t.Fatalf("mongo healthcheck = %+v; want CMD mongosh --quiet --eval <script>", hc)
+	}
+	js := hc.Test[4]
+	for _, want := range []string{
+		"db.getSiblingDB('admin').auth(process.env.MONGO_INITDB_ROOT_USERNAME, process.env.MONGO_INITDB_ROOT_PASSWORD)",
+		"try { rs.status() } catch (e) { rs.initiate({_id: '" + replicaSet + "', members: [{_id: 0, host: 'mongo:27017'}]}) }",
+		"if (!db.hello().isWritablePrimary) quit(1)",
+	} {
+		if !strings.Contains(js, want) {
+			t.Errorf("mongo healthcheck %q lacks %q", js, want)
+		}
+	}
+	if hc.Interval == nil || hc.Timeout == nil || hc.Retries == nil || hc.StartPeriod == nil {
+		t.Errorf("mongo healthcheck without interval, timeout, retries or start_period")
+	}
+	for _, v := range mongo.Volumes {
+		if v.Target == "/data/configdb" && v.Type == types.VolumeTypeVolume {
+			return
+		}
+	}
+	t.Error("mongo: /data/configdb (where the keyfile is kept) is not a named volume")
+}
+
 func TestProdComposeMail(t *testing.T) {
 	t.Run("without SMTP_URL", func(t *testing.T) {
 		app := service(t, mustLoadCompose(t, "docker-compose.prod.yml", prodEnv(t)), "app")
@@ -621,6 +682,57 @@ func TestDockerignore(t *testing.T) {
 	for _, want := range []string{".git", ".env", "data", "**/*.test", "**/*.out"} {
 		if !slices.Contains(lines, want) {
 			t.Errorf(".dockerignore does not exclude %s", want)
+		}
+	}
+}
+
+// TestCaddyfileStreamsEvents: the proxy compresses by an explicit list of
+// types that leaves out text/event-stream, whose events a compressor would
+// hold back (GET /events, live sync), and keeps compressing the rest.
+func TestCaddyfileStreamsEvents(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, "deploy", "Caddyfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	inEncode, inMatch := false, false
+	for l := range strings.Lines(string(b)) {
+		f := strings.Fields(strings.SplitN(l, "#", 2)[0])
+		switch {
+		case len(f) == 0:
+		case f[0] == "encode":
+			if len(f) != 2 || f[1] != "{" {
+				t.Errorf("encode line %q: want a block with a match of types (a bare encode compresses text/event-stream)", strings.TrimSpace(l))
+			}
+			inEncode = true
+		case inEncode && f[0] == "match":
+			inMatch = true
+		case inMatch && f[0] == "}":
+			inMatch = false
+		case inEncode && f[0] == "}":
+			inEncode = false
+		case inMatch && len(f) == 3 && f[0] == "header" && f[1] == "Content-Type":
+			types = append(types, f[2])
+		case inMatch:
+			t.Errorf("unexpected line in encode's match: %q", strings.TrimSpace(l))
+		}
+	}
+	matches := func(pattern, ct string) bool {
+		if p, ok := strings.CutSuffix(pattern, "*"); ok {
+			return strings.HasPrefix(ct, p)
+		}
+		return pattern == ct
+	}
+	for _, ct := range []string{"text/event-stream", "text/event-stream; charset=utf-8"} {
+		for _, p := range types {
+			if matches(p, ct) {
+				t.Errorf("encode compresses %s (matcher %s)", ct, p)
+			}
+		}
+	}
+	for _, ct := range []string{"text/html; charset=utf-8", "text/css; charset=utf-8", "text/javascript; charset=utf-8", "application/json; charset=utf-8", "application/problem+json", "image/svg+xml"} {
+		if !slices.ContainsFunc(types, func(p string) bool { return matches(p, ct) }) {
+			t.Errorf("encode does not compress %s; its types: %v", ct, types)
 		}
 	}
 }
