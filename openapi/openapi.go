@@ -289,7 +289,7 @@ func (op operation) object(method, path string, pats bool) *operationObject {
 		}
 		o.Responses[strconv.Itoa(r.status)] = resp
 	}
-	for _, f := range op.failures(method) {
+	for _, f := range op.failures(method, pats) {
 		resp := response{Description: f.description(), Headers: map[string]ref{}}
 		for _, h := range failureHeaders(f.status) {
 			resp.Headers[headerName(h)] = headerRef(h)

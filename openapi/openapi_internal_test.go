@@ -81,8 +81,9 @@ func TestEveryRequestSchemaIsUsed(t *testing.T) {
 	}
 }
 
-// TestPersonalAccessTokensFollowTheRoutes: operations name token scopes
-// only in a binary that has personal access tokens.
+// TestPersonalAccessTokensFollowTheRoutes: operations name token scopes,
+// and the 403 of a token without one, only in a binary that has personal
+// access tokens.
 func TestPersonalAccessTokensFollowTheRoutes(t *testing.T) {
 	op := operations()["GET /todos"]
 	if got := op.security("GET", false); len(got) != 2 {
@@ -95,12 +96,23 @@ func TestPersonalAccessTokensFollowTheRoutes(t *testing.T) {
 	if got := operations()["PATCH /user"].security("PATCH", true); len(got) != 2 || got[1]["csrf"] == nil {
 		t.Errorf("PATCH /user security = %v; want bearer, cookie with csrf, and no token", got)
 	}
+	for _, pats := range []bool{false, true} {
+		var types []string
+		for _, f := range op.failures("GET", pats) {
+			if f.status == 403 {
+				types = f.types
+			}
+		}
+		if got := slices.Contains(types, typeInsufficient); got != pats {
+			t.Errorf("GET /todos with tokens %v: 403 types %v; want %s only with tokens", pats, types, typeInsufficient)
+		}
+	}
 }
 
 // TestFailuresMergeByStatus: one response per status, with every problem
 // type the status comes with.
 func TestFailuresMergeByStatus(t *testing.T) {
-	fs := operations()["POST /auth"].failures("POST")
+	fs := operations()["POST /auth"].failures("POST", false)
 	var statuses []int
 	var forbidden failure
 	for _, f := range fs {

@@ -122,8 +122,9 @@ func unsafe(method string) bool {
 }
 
 // failures is every error the operation can answer on method: its own and
-// those of its kind, one per status, sorted by status.
-func (op operation) failures(method string) []failure {
+// those of its kind, one per status, sorted by status. pats says whether
+// personal access tokens exist (see security).
+func (op operation) failures(method string, pats bool) []failure {
 	all := slices.Clone(op.fails)
 	if op.body != noBody {
 		all = append(all,
@@ -141,7 +142,7 @@ func (op operation) failures(method string) []failure {
 		if unsafe(method) {
 			all = append(all, fail(http.StatusForbidden, "cookie mode without the session's X-CSRF-Token"))
 		}
-		if op.scope != "" {
+		if pats && op.scope != "" {
 			all = append(all, fail(http.StatusForbidden, "a personal access token without the scope "+op.scope, typeInsufficient))
 		}
 	}
