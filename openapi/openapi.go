@@ -75,7 +75,7 @@ func Build(routes []Route, requestSchemas fs.FS) (*Document, error) {
 	ops := operations()
 	doc := document{
 		OpenAPI:           Version,
-		Info:              info{Title: "Listo API", Version: "1", Description: description, License: &license{Name: "Proprietary"}},
+		Info:              info{Title: "Listo API", Version: "1", Description: description},
 		JSONSchemaDialect: "https://spec.openapis.org/oas/3.1/dialect/base",
 		Tags:              tags(),
 		Paths:             map[string]map[string]*operationObject{},
@@ -166,13 +166,9 @@ type (
 		Components        components                             `json:"components"`
 	}
 	info struct {
-		Title       string   `json:"title"`
-		Version     string   `json:"version"`
-		Description string   `json:"description"`
-		License     *license `json:"license,omitempty"`
-	}
-	license struct {
-		Name string `json:"name"`
+		Title       string `json:"title"`
+		Version     string `json:"version"`
+		Description string `json:"description"`
 	}
 	tag struct {
 		Name        string `json:"name"`
