@@ -576,9 +576,8 @@ func TestBrowserRevokeDevice(t *testing.T) {
 	second.do("revoke Laptop A", chromedp.Click(`#devices li.device:not(.current) button.revoke`))
 	second.waitUntil("one device", `document.querySelectorAll('#devices li.device').length === 1 && document.querySelector('#devices li.device.current') !== null && document.querySelector('.device-list-wrap .loading') === null`)
 
-	// The first browser still shows its list; its next action ends on the
-	// login screen, with nothing saved.
-	first.addTodo("Should not be saved")
+	// The first browser hears of it (GET /events) and shows the login
+	// screen without any action (browser/events_test.go times it).
 	first.do("see the login screen", chromedp.WaitVisible(`#login-form`))
 	if got := first.hash(); got != "#/login" {
 		first.fail("hash = %q; want #/login", got)
@@ -671,7 +670,13 @@ func TestBrowserSaveConflict(t *testing.T) {
 		b.fail("labels = %q; want %q", got, want)
 	}
 
-	// Another device changes it.
+	// Another device changes it while it is being edited here (a change
+	// that arrives before the edit starts just shows: live sync).
+	b.do("edit the todo",
+		chromedp.DoubleClick(`ul.todo-list > li:nth-child(1) label`),
+		chromedp.WaitVisible(`ul.todo-list > li.editing input.edit`),
+		chromedp.SetValue(`ul.todo-list > li.editing input.edit`, "my stale edit"),
+	)
 	var changed todo
 	u.Do("PATCH", "/todos/"+created.ID, map[string]any{"title": "changed elsewhere"}).Expect(t, http.StatusOK).Decode(t, &changed)
 	if changed.Version == created.Version {
@@ -679,12 +684,7 @@ func TestBrowserSaveConflict(t *testing.T) {
 	}
 
 	// Save the stale copy.
-	b.do("edit the stale todo",
-		chromedp.DoubleClick(`ul.todo-list > li:nth-child(1) label`),
-		chromedp.WaitVisible(`ul.todo-list > li.editing input.edit`),
-		chromedp.SetValue(`ul.todo-list > li.editing input.edit`, "my stale edit"),
-		chromedp.KeyEvent("\r"),
-	)
+	b.do("save the stale edit", chromedp.KeyEvent("\r"))
 	b.do("see the conflict", chromedp.WaitVisible(`.conflict`))
 	msg := eval[string](b, `document.querySelector('.conflict').textContent`)
 	if !strings.Contains(msg, "changed on another device") {

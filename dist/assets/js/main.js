@@ -8,6 +8,7 @@ import { startRouter, navigate, parseHash } from './router.js';
 import { clear, h } from './dom.js';
 import { announceError, setupToasts } from './notify.js';
 import { watchLinkTokens } from './linktoken.js';
+import { onLive, setSignedIn } from './live.js';
 import { createVerifyBanner } from './banner.js';
 import { mountLogin, mountSignup } from './views/auth.js';
 import { mountForgotPassword } from './views/forgot.js';
@@ -114,6 +115,7 @@ const ctx = {
 
 function renderShell(route) {
   const user = ctx.user;
+  setSignedIn(Boolean(user));
   topbar.hidden = !user;
   document.body.classList.toggle('signed-in', Boolean(user));
   if (user) {
@@ -221,6 +223,14 @@ on('unauthenticated', () => {
 
 on('user', (user) => {
   if (ctx.user && user) {
+    ctx.user = user;
+    renderShell();
+  }
+});
+
+// The account changed on another device (name, email, role).
+onLive('user.updated', (user) => {
+  if (ctx.user && user && user.id === ctx.user.id) {
     ctx.user = user;
     renderShell();
   }

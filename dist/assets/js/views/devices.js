@@ -7,6 +7,7 @@ import { h, errorBlock, loadingBlock } from '../dom.js';
 import { icon } from '../icons.js';
 import { announce, announceError } from '../notify.js';
 import { formatDateTime, parseUserAgent, plural, relativeTime } from '../format.js';
+import { onLive } from '../live.js';
 
 function timeEl(iso, text) {
   return h('time', { datetime: iso, title: formatDateTime(iso) }, text);
@@ -126,10 +127,13 @@ export function mountDevices(root, ctx) {
   logoutHere.addEventListener('click', () => ctx.logout());
 
   load();
+  // A device logged out elsewhere: the list follows (live.js).
+  const offLive = [onLive('session.revoked', () => load()), onLive('resync', () => load())];
 
   return {
     unmount() {
       dead = true;
+      for (const off of offLive) off();
     },
   };
 }

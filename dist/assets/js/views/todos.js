@@ -13,6 +13,7 @@
 //   item.js         one todo's <li>; item-events.js: its listeners
 //   footer.js       the footer, filters and whole-list actions
 //   render.js       drawing the screen from the state
+//   live.js         changes made on other devices, applied in place
 
 import { createState } from './todos/model.js';
 import { buildSkeleton } from './todos/skeleton.js';
@@ -22,6 +23,7 @@ import { finishEdit } from './todos/editing.js';
 import { wireListDrop } from './todos/reorder.js';
 import { wireBulkActions } from './todos/footer.js';
 import { render } from './todos/render.js';
+import { followLive } from './todos/live.js';
 
 const RESYNC_AFTER_MS = 15000;
 
@@ -46,6 +48,7 @@ export function mountTodos(root, ctx, route) {
   const dom = buildSkeleton();
   const view = createState(route.filter || 'all', dom);
   view.render = () => render(view);
+  const stopLive = followLive(view);
   root.append(dom.page);
 
   wireNewTodo(view);
@@ -70,6 +73,7 @@ export function mountTodos(root, ctx, route) {
     },
     unmount() {
       view.dead = true;
+      stopLive();
       document.removeEventListener('visibilitychange', onVisibility);
     },
   };
