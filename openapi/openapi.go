@@ -11,7 +11,7 @@ package openapi
 
 import (
 	"bytes"
-	_ "embed"
+	"embed"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -23,8 +23,11 @@ import (
 	"strings"
 )
 
+// components holds components.json (an embed.FS: read-only, unlike a
+// []byte).
+//
 //go:embed components.json
-var componentsJSON []byte
+var components embed.FS
 
 // Version is the OpenAPI version of the document.
 const Version = "3.1.1"
@@ -65,8 +68,12 @@ type Document struct {
 // Build makes the document of routes. requestSchemas holds the JSON Schema
 // files that the table's request schemas name (package schemas' Files).
 func Build(routes []Route, requestSchemas fs.FS) (*Document, error) {
-	var comps components
-	if err := json.Unmarshal(componentsJSON, &comps); err != nil {
+	raw, err := components.ReadFile("components.json")
+	if err != nil {
+		return nil, fmt.Errorf("openapi: %w", err)
+	}
+	var comps componentsObject
+	if err := json.Unmarshal(raw, &comps); err != nil {
 		return nil, fmt.Errorf("openapi: components.json: %w", err)
 	}
 	if err := addRequestSchemas(&comps, requestSchemas); err != nil {
@@ -132,7 +139,7 @@ func Build(routes []Route, requestSchemas fs.FS) (*Document, error) {
 // addRequestSchemas embeds every schema file as the component of its name
 // ("todo_create.json" is #/components/schemas/todo_create), byte for byte
 // but compacted.
-func addRequestSchemas(comps *components, files fs.FS) error {
+func addRequestSchemas(comps *componentsObject, files fs.FS) error {
 	names, err := fs.Glob(files, "*.json")
 	if err != nil {
 		return fmt.Errorf("openapi: request schemas: %w", err)
@@ -163,7 +170,7 @@ type (
 		JSONSchemaDialect string                                 `json:"jsonSchemaDialect"`
 		Tags              []tag                                  `json:"tags"`
 		Paths             map[string]map[string]*operationObject `json:"paths"`
-		Components        components                             `json:"components"`
+		Components        componentsObject                       `json:"components"`
 	}
 	info struct {
 		Title       string `json:"title"`
@@ -174,7 +181,7 @@ type (
 		Name        string `json:"name"`
 		Description string `json:"description"`
 	}
-	components struct {
+	componentsObject struct {
 		Schemas         map[string]json.RawMessage `json:"schemas"`
 		SecuritySchemes map[string]json.RawMessage `json:"securitySchemes"`
 		Headers         map[string]json.RawMessage `json:"headers"`
