@@ -48,6 +48,8 @@ type options struct {
 	scale       string
 	metrics     bool
 	serverEnv   string // extra KEY=VALUE settings for the started server, comma-separated
+	streams     int    // idle GET /events streams of the live events scenario
+	eventsOnly  bool   // run only the live events scenario
 }
 
 func main() {
@@ -63,6 +65,8 @@ func main() {
 	flag.IntVar(&o.cost, "bcrypt-cost", 12, "BCRYPT_COST of the started server (production default 12)")
 	flag.StringVar(&o.scale, "scale", "100,1000,10000", "total todo counts of the scale curve")
 	flag.BoolVar(&o.metrics, "metrics", true, "start the server with METRICS_ADDR (counts database operations per request)")
+	flag.IntVar(&o.streams, "streams", 1000, "idle GET /events streams of the live events scenario (ten per user)")
+	flag.BoolVar(&o.eventsOnly, "events-only", false, "run only the live events scenario (7)")
 	flag.Parse()
 	if *bare {
 		serveBare()
@@ -72,10 +76,11 @@ func main() {
 		// The embedded backend seeds slowly (every insert is serialised):
 		// -quick keeps the data small unless told otherwise.
 		for name, set := range map[string]func(){
-			"d":     func() { o.duration = 2 * time.Second },
-			"users": func() { o.users = 5 },
-			"todos": func() { o.todos = 20 },
-			"scale": func() { o.scale = "50,100,200" },
+			"d":       func() { o.duration = 2 * time.Second },
+			"users":   func() { o.users = 5 },
+			"todos":   func() { o.todos = 20 },
+			"scale":   func() { o.scale = "50,100,200" },
+			"streams": func() { o.streams = 200 },
 		} {
 			if !isSet(name) {
 				set()
@@ -145,6 +150,10 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 
 	h := &harness{o: o, srv: srv, out: out, fresh: fresh}
+	if o.eventsOnly {
+		h.fresh = nil // the server just started is fresh
+		return h.runLiveEvents(out, start)
+	}
 	fmt.Fprintf(out, "Seeding %d users × %d todos through the API...\n\n", o.users, o.todos)
 	t0 := time.Now()
 	var err error
@@ -212,6 +221,11 @@ func run(ctx context.Context, o options, out io.Writer) error {
 			return err
 		}
 		writeTable(out, "Scale curve (embedded backend): read scenario at growing total todos", curve)
+	}
+
+	// 7. live events
+	if err := h.runLiveEvents(out, time.Time{}); err != nil {
+		return err
 	}
 
 	// Targets.
@@ -714,4 +728,24 @@ func writeTable(out io.Writer, title string, rows []row) {
 			r.name, r.requests, r.rps, ms(r.p50), ms(r.p90), ms(r.p99), ms(r.max), errs, cpu, rss, db)
 	}
 	fmt.Fprintln(out)
+}
+
+// runLiveEvents runs scenario 7 with o.streams streams, ten per user, and
+// prints its table (and the whole run's time when start is set).
+func (h *harness) runLiveEvents(out io.Writer, start time.Time) error {
+	users := max(1, (h.o.streams+9)/10)
+	writes := 200
+	if h.o.quick {
+		writes = 50
+	}
+	fmt.Fprintf(os.Stderr, "bench: live events: seeding %d users, opening %d streams...\n", users, h.o.streams)
+	r, err := h.liveEvents(h.o.streams, users, writes)
+	if err != nil {
+		return fmt.Errorf("live events: %w", err)
+	}
+	writeEvents(out, r)
+	if !start.IsZero() {
+		fmt.Fprintf(out, "Whole run: %s.\n", time.Since(start).Round(time.Second))
+	}
+	return nil
 }

@@ -97,18 +97,12 @@ func (h *Events) Stream(c *gin.Context) error {
 	// not read is cut at once rather than after writeWait.
 	var mu sync.Mutex
 	ended := false
-	finished := make(chan struct{})
-	defer close(finished)
-	go func() {
-		select {
-		case <-st.Done():
-			mu.Lock()
-			ended = true
-			_ = rc.SetWriteDeadline(time.Now())
-			mu.Unlock()
-		case <-finished:
-		}
-	}()
+	st.OnEnd(func() {
+		mu.Lock()
+		ended = true
+		_ = rc.SetWriteDeadline(time.Now())
+		mu.Unlock()
+	})
 	send := func(b []byte) bool {
 		mu.Lock()
 		if ended {

@@ -381,7 +381,8 @@ type Stream struct {
 	seq    uint64
 	queue  chan Delivery
 	done   chan struct{}
-	ended  bool // under hub.mu
+	ended  bool   // under hub.mu
+	onEnd  func() // under hub.mu
 }
 
 // C is the stream's queue.
@@ -391,6 +392,20 @@ func (s *Stream) C() <-chan Delivery { return s.queue }
 // an eleventh stream of the user replaced it, its user was deleted, or the
 // hub is shutting down.
 func (s *Stream) Done() <-chan struct{} { return s.done }
+
+// OnEnd has f called once the stream ends (at once if it has): its
+// handler may be stuck writing to a client that does not read, and f can
+// cut that write short. f runs with the hub locked: it must be quick and
+// must not call the hub.
+func (s *Stream) OnEnd(f func()) {
+	s.hub.mu.Lock()
+	defer s.hub.mu.Unlock()
+	if s.ended {
+		f()
+		return
+	}
+	s.onEnd = f
+}
 
 // Sent counts n events written to the client.
 func (s *Stream) Sent(n int) {
@@ -473,6 +488,9 @@ func (h *Hub) end(s *Stream) {
 	}
 	s.ended = true
 	close(s.done)
+	if s.onEnd != nil {
+		s.onEnd()
+	}
 	h.streams--
 	if f := h.o.Metrics.StreamsOpen; f != nil {
 		f(-1)

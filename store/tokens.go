@@ -7,6 +7,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"listo/models"
 )
@@ -119,4 +120,13 @@ func (s *Store) DeleteExpiredLinkTokens(ctx context.Context, now time.Time) (int
 		return 0, fmt.Errorf("delete expired link tokens: %w", err)
 	}
 	return n, nil
+}
+
+// linkTokenIndexes serve the lookups that are not by _id: a user's tokens of
+// a purpose (replaced by a new link) and the expired ones (the cleanup).
+func (s *Store) linkTokenIndexes() indexSet {
+	return indexSet{s.linkTokens(), []mongo.IndexModel{
+		{Keys: bson.D{{Key: "user_id", Value: 1}, {Key: "purpose", Value: 1}}, Options: options.Index().SetName("user_purpose")},
+		{Keys: bson.D{{Key: "expires_at", Value: 1}}, Options: options.Index().SetName("expires_at")},
+	}}
 }
