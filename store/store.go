@@ -153,6 +153,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 			{Keys: bson.D{{Key: "expires_at", Value: 1}}, Options: options.Index().SetName("expires_at")},
 		}},
 		s.linkTokenIndexes(),
+		s.patIndexes(),
 	}
 	for _, spec := range append(specs, s.todos.indexes()...) {
 		err := s.write(ctx, "create_indexes", func(ctx context.Context) error {
