@@ -30,6 +30,8 @@ import (
 
 // Store is the storage the account service needs.
 type Store interface {
+	PATStore
+
 	CreateUser(ctx context.Context, u models.User) (models.User, error)
 	UserByID(ctx context.Context, id string) (models.User, error)
 	UserByEmail(ctx context.Context, email string) (models.User, error)
@@ -57,6 +59,7 @@ type Changes interface {
 type SessionCache interface {
 	ForgetSession(id string)
 	ForgetUser(userID string)
+	ForgetPAT(hash string)
 }
 
 // Events receives what the service does, for metrics. Every field may be
@@ -238,7 +241,8 @@ func (s *Service) endSessions(ctx context.Context, userID, except string) error 
 
 // updateUser writes a change to a user and drops them from the cache, so
 // the next request sees the change (a disable, a new role) at once; live
-// clients get the new user.
+// clients get the new user. A new password or a disable also revokes the
+// user's personal access tokens (endTokens).
 func (s *Service) updateUser(ctx context.Context, id string, p models.UserPatch) (models.User, error) {
 	u, err := s.store.UpdateUser(ctx, id, p, s.now())
 	s.cache.ForgetUser(id)
@@ -249,12 +253,15 @@ func (s *Service) updateUser(ctx context.Context, id string, p models.UserPatch)
 		return models.User{}, emailTaken()
 	case err == nil:
 		s.changed(models.Change{Kind: models.UserUpdated, UserID: u.ID, User: u})
+		if revokesTokens(p) {
+			s.endTokens(ctx, u.ID)
+		}
 	}
 	return u, err
 }
 
-// deleteUser deletes a user with their sessions and todos; their live
-// clients' streams end.
+// deleteUser deletes a user with their sessions, todos and personal
+// access tokens; their live clients' streams end.
 func (s *Service) deleteUser(ctx context.Context, id string) error {
 	err := s.store.DeleteUser(ctx, id)
 	s.cache.ForgetUser(id)
@@ -263,6 +270,7 @@ func (s *Service) deleteUser(ctx context.Context, id string) error {
 	}
 	if err == nil {
 		s.changed(models.Change{Kind: models.UserDeleted, UserID: id})
+		s.endTokens(ctx, id)
 	}
 	return err
 }

@@ -97,3 +97,4 @@ type noCache struct{}
 
 func (noCache) ForgetSession(string) {}
 func (noCache) ForgetUser(string)    {}
+func (noCache) ForgetPAT(string)     {}

@@ -19,6 +19,9 @@ type Principal struct {
 	// (zero when it has none): a long-lived response (GET /events) ends
 	// then.
 	TokenExpiresAt time.Time
+	// PAT is the personal access token the request came with (SessionID
+	// is then empty); nil for a session's access token.
+	PAT *models.PAT
 }
 
 // SessionSource is what the Checker reads on a cache miss: two lookups by
@@ -43,6 +46,7 @@ type Checker struct {
 	epoch    uint64 // bumped by every Forget: a load that straddles one is not cached
 	sessions map[string]cached[models.Session]
 	users    map[string]cached[models.User]
+	pats     map[string]cached[models.PAT] // by hash
 }
 
 type cached[T any] struct {
@@ -57,6 +61,7 @@ func NewChecker(src SessionSource, ttl time.Duration, now func() time.Time, maxE
 		src: src, ttl: ttl, now: now, max: maxEntries,
 		sessions: map[string]cached[models.Session]{},
 		users:    map[string]cached[models.User]{},
+		pats:     map[string]cached[models.PAT]{},
 	}
 }
 
@@ -122,8 +127,9 @@ func (c *Checker) ForgetSession(id string) {
 	delete(c.sessions, id)
 }
 
-// ForgetUser drops a user and all their sessions from the cache (after a
-// change to the user, a deletion, or a revoke of many sessions).
+// ForgetUser drops a user, all their sessions and all their personal
+// access tokens from the cache (after a change to the user, a deletion, or
+// a revoke of many sessions or tokens).
 func (c *Checker) ForgetUser(userID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -132,6 +138,11 @@ func (c *Checker) ForgetUser(userID string) {
 	for id, s := range c.sessions {
 		if s.v.UserID == userID {
 			delete(c.sessions, id)
+		}
+	}
+	for hash, t := range c.pats {
+		if t.v.UserID == userID {
+			delete(c.pats, hash)
 		}
 	}
 }

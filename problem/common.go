@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -36,4 +37,19 @@ func LimitReached(detail string) *Problem {
 	p.Type = "/problems/limit-reached"
 	p.Title = "Limit reached"
 	return p
+}
+
+// InsufficientScope is the 403 of a personal access token on a route its
+// scopes do not allow (RFC 6750's insufficient_scope, which the
+// WWW-Authenticate header names with the scopes the route needs; none for
+// a route that takes no token).
+func InsufficientScope(detail string, need []string) *Problem {
+	p := New(http.StatusForbidden, detail)
+	p.Type = "/problems/insufficient-scope"
+	p.Title = "Insufficient scope"
+	challenge := `Bearer realm="listo", error="insufficient_scope"`
+	if len(need) > 0 {
+		challenge += `, scope="` + strings.Join(need, " ") + `"`
+	}
+	return p.WithHeader("WWW-Authenticate", challenge)
 }
