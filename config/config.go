@@ -55,6 +55,7 @@ type Config struct {
 	MaxTodosPerUser      int     // todos one user may hold
 	RateTodoWritesPerSec float64 // todo writes per second per user (0: no limit)
 	RateTodoWritesBurst  int     // ...and the burst above that rate
+	RatePATPerMinute     int     // requests per personal access token per minute (0: no limit)
 	Pprof                bool    // serve /debug/pprof on METRICS_ADDR
 
 	// Live events (GET /events).
@@ -103,6 +104,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("pprof", c.Pprof),
 		slog.Int("max_todos_per_user", c.MaxTodosPerUser),
 		slog.Float64("rate_todo_writes_per_second", c.RateTodoWritesPerSec),
+		slog.Int("rate_pat_per_minute", c.RatePATPerMinute),
 		slog.Int("events_max_streams", c.EventsMaxStreams),
 		slog.Int("events_max_streams_per_user", c.EventsPerUser),
 		slog.Int("events_queue_size", c.EventsQueue),
@@ -307,6 +309,7 @@ func variables() []variable {
 			c.RateTodoWritesBurst = n
 			return nil
 		}},
+		{"RATE_PAT_PER_MINUTE", "600", "requests per personal access token per minute, from any IP; past it 429 with Retry-After (0 disables)", intVar(func(c *Config) *int { return &c.RatePATPerMinute })},
 		{"EVENTS_MAX_STREAMS", "5000", "open GET /events streams in all; past it 503 with Retry-After", rangeVar(func(c *Config) *int { return &c.EventsMaxStreams }, 1, 1_000_000)},
 		{"EVENTS_MAX_STREAMS_PER_USER", "10", "open GET /events streams of one user; one more closes that user's oldest", rangeVar(func(c *Config) *int { return &c.EventsPerUser }, 1, 1000)},
 		{"EVENTS_QUEUE_SIZE", "64", "events waiting for one slow stream before it is closed (its client resumes with Last-Event-ID)", rangeVar(func(c *Config) *int { return &c.EventsQueue }, 1, 10_000)},
