@@ -46,6 +46,23 @@ type Store interface {
 	RevokeSession(ctx context.Context, userID, id string, now time.Time) error
 	RevokeUserSessions(ctx context.Context, userID, except string, now time.Time) (int, error)
 	ListSessions(ctx context.Context, userID string, now time.Time) ([]models.Session, error)
+
+	Factors(ctx context.Context, userID string) (models.Factors, error)
+	SetPendingTOTP(ctx context.Context, userID string, sealed []byte, pendingID string) error
+	ConfirmTOTP(ctx context.Context, userID, pendingID string, step int64, codes []string) error
+	UseTOTPStep(ctx context.Context, userID string, step int64) error
+	UseRecoveryCode(ctx context.Context, userID, hash string) error
+	SetRecoveryCodes(ctx context.Context, userID string, hashes []string) error
+	DisableTOTP(ctx context.Context, userID string, dropCodes bool) error
+	DeleteFactors(ctx context.Context, userID string) error
+
+	CreateChallenge(ctx context.Context, c models.Challenge) error
+	Challenge(ctx context.Context, id, kind string, now time.Time) (models.Challenge, error)
+	AttemptChallenge(ctx context.Context, id, kind string, max int, dropCeremony bool, now time.Time) (models.Challenge, error)
+	SetChallengeCeremony(ctx context.Context, id, kind string, max int, ceremony []byte, now time.Time) error
+	ConsumeChallenge(ctx context.Context, id, kind string, now time.Time) (models.Challenge, error)
+	DeleteUserChallenges(ctx context.Context, userID string) error
+	DeleteExpiredChallenges(ctx context.Context, now time.Time) (int, error)
 }
 
 // Changes hears of every change to a user and their sessions, for the
@@ -126,6 +143,9 @@ type Config struct {
 	// NotifyNewDevice mails a notice at every new login.
 	NotifyNewDevice bool
 	Log             *slog.Logger
+
+	// MFA is what second factors need (NewMFAConfig).
+	MFA MFAConfig
 }
 
 // Mailer sends mail off the request path (mail.Mailer).
@@ -162,6 +182,10 @@ type Service struct {
 	notifyNewDevice bool
 	log             *slog.Logger
 
+	mfa       MFAConfig
+	sweepMu   sync.Mutex
+	lastSweep time.Time // of expired challenges
+
 	jobs      chan job
 	stopping  chan struct{}
 	worked    chan struct{}
@@ -186,6 +210,7 @@ func New(c Config) *Service {
 		failures: c.Failures, now: c.Now, refreshTTL: c.RefreshTTL, events: c.Events, changes: c.Changes,
 		mailer: c.Mailer, publicURL: strings.TrimSuffix(c.PublicURL, "/"), mailCap: c.MailCap,
 		requireVerified: c.RequireVerified, notifyNewDevice: c.NotifyNewDevice, log: c.Log,
+		mfa:  c.MFA,
 		jobs: make(chan job, 1000), stopping: make(chan struct{}), worked: make(chan struct{}),
 	}
 	go s.work()

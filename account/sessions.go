@@ -19,6 +19,9 @@ type Credentials struct {
 	Password string
 	Device   string // the name the person gave this device; "" is "Unnamed device"
 	Client   Client
+	// Cookie is the client's choice of cookie mode, kept for the second
+	// step of a login that needs one.
+	Cookie bool
 }
 
 // Grant is what a login or a refresh hands out: a fresh access token and
@@ -49,6 +52,12 @@ func loginFailed() *problem.Problem {
 // password give the same 401 after the same bcrypt work; after too many
 // failures for one email, that email is refused with 429 for the rest of
 // the window.
+//
+// A user with a second factor gets no session yet: the error is then an
+// *MFARequired, whose token continues at CompleteLogin. The right password
+// does not clear the email's failures in that case; only the completed
+// login does, so fetching new tokens cannot reset the count of wrong
+// second factors.
 func (s *Service) Login(ctx context.Context, cr Credentials) (Grant, error) {
 	email := models.NormalizeEmail(cr.Email)
 	// Begin counts attempts still in flight, so a burst of concurrent
@@ -71,7 +80,13 @@ func (s *Service) Login(ctx context.Context, cr Credentials) (Grant, error) {
 		attempt.Fail()
 		return Grant{}, loginFailed()
 	}
-	attempt.Succeed()
+	methods, err := s.secondStepMethods(ctx, u)
+	if err != nil {
+		return Grant{}, err
+	}
+	if len(methods) == 0 {
+		attempt.Succeed()
+	}
 	if u.Disabled {
 		return Grant{}, problem.New(http.StatusForbidden, "This account is disabled.")
 	}
@@ -81,15 +96,19 @@ func (s *Service) Login(ctx context.Context, cr Credentials) (Grant, error) {
 		p.Type, p.Title = "/problems/email-unverified", "Email not verified"
 		return Grant{}, p
 	}
-	g, err := s.startSession(ctx, u, cr.Device, cr.Client)
+	if len(methods) > 0 {
+		return Grant{}, s.requireSecondStep(ctx, u, cr, methods)
+	}
+	g, err := s.startSession(ctx, u, cr.Device, cr.Client, []string{models.AMRPassword})
 	if err == nil && s.notifyNewDevice {
 		s.mailer.Send(mail.NewDevice(u.Email, g.Session.Device, g.Session.UserAgent, g.Session.IP, g.Session.CreatedAt))
 	}
 	return g, err
 }
 
-// startSession stores a new session of u and grants its first tokens.
-func (s *Service) startSession(ctx context.Context, u models.User, device string, cl Client) (Grant, error) {
+// startSession stores a new session of u, which logged in with amr, and
+// grants its first tokens.
+func (s *Service) startSession(ctx context.Context, u models.User, device string, cl Client, amr []string) (Grant, error) {
 	device = strings.TrimSpace(device)
 	if device == "" {
 		device = "Unnamed device"
@@ -100,7 +119,7 @@ func (s *Service) startSession(ctx context.Context, u models.User, device string
 	sess, err := s.store.CreateSession(ctx, models.Session{
 		ID: sid, UserID: u.ID, RefreshHash: rt.Hash(), Generation: 0,
 		Device: device, UserAgent: truncate(cl.UserAgent, 512), IP: cl.IP,
-		CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(s.refreshTTL),
+		CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(s.refreshTTL), AMR: amr,
 	})
 	if err != nil {
 		return Grant{}, err
@@ -110,11 +129,20 @@ func (s *Service) startSession(ctx context.Context, u models.User, device string
 }
 
 func (s *Service) grant(u models.User, sess models.Session, rt auth.RefreshToken) (Grant, error) {
-	access, err := s.tokens.Issue(u.ID, sess.ID, u.Role)
+	access, err := s.tokens.Issue(u.ID, sess.ID, u.Role, SessionAMR(sess)...)
 	if err != nil {
 		return Grant{}, err
 	}
 	return Grant{User: u, Session: sess, Access: access, Refresh: rt}, nil
+}
+
+// SessionAMR is how sess logged in; a session from before that was
+// recorded logged in with a password.
+func SessionAMR(sess models.Session) []string {
+	if len(sess.AMR) == 0 {
+		return []string{models.AMRPassword}
+	}
+	return sess.AMR
 }
 
 // Refresh rotates a session's refresh token in one conditional update and

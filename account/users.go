@@ -154,13 +154,13 @@ func (s *Service) verifyPassword(ctx context.Context, userID, password, field st
 	return nil
 }
 
-// DeleteSelf deletes a person's own account, its sessions and its todos,
-// given their password.
+// DeleteSelf deletes a person's own account, its sessions, todos, factors
+// and passkeys, given their password.
 func (s *Service) DeleteSelf(ctx context.Context, userID, password string) error {
 	if err := s.verifyPassword(ctx, userID, password, "/password"); err != nil {
 		return err
 	}
-	return s.deleteUser(ctx, userID)
+	return s.deleteUserAndFactors(ctx, userID)
 }
 
 // AdminUpdate is an admin's change to a user; nil fields are unchanged.
@@ -197,8 +197,11 @@ func (s *Service) UpdateUser(ctx context.Context, id string, up AdminUpdate) (mo
 	return u, nil
 }
 
-// DeleteUser deletes a user (admin), with their sessions and todos.
-func (s *Service) DeleteUser(ctx context.Context, id string) error { return s.deleteUser(ctx, id) }
+// DeleteUser deletes a user (admin), with their sessions, todos, factors
+// and passkeys.
+func (s *Service) DeleteUser(ctx context.Context, id string) error {
+	return s.deleteUserAndFactors(ctx, id)
+}
 
 // EnsureAdmin makes email an enabled admin with password: it creates the
 // account, or promotes an existing one, enables it, sets the password and

@@ -81,6 +81,9 @@ type handlers struct {
 	refresh    *controllers.Refresh
 	logout     *controllers.Logout
 	me         *controllers.Me
+	mfa        *controllers.MFA
+	secondStep *controllers.SecondStep
+	mfaAdmin   *controllers.MFAAdmin
 	devices    *controllers.Devices
 	usersAdmin *controllers.UsersAdmin
 	todos      *controllers.Todos
@@ -125,6 +128,10 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 		return nil, err
 	}
 	a.hub = newHub(cfg, now, o.Metrics)
+	mfa, err := account.NewMFAConfig(cfg.AtRestKey(), "Listo")
+	if err != nil {
+		return nil, err
+	}
 	a.accounts = account.New(account.Config{
 		Store: st, Cache: a.checker, Tokens: a.tokens, Hasher: a.hasher,
 		Refresh:    auth.NewRefreshTokens([]byte(cfg.JWTSecret)),
@@ -141,6 +148,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 		RequireVerified: cfg.RequireVerifiedEmail,
 		NotifyNewDevice: cfg.NotifyNewDevice,
 		Log:             log,
+		MFA:             mfa,
 	})
 	cookies := controllers.Cookies{Secure: cfg.Secure(), AccessTTL: cfg.AccessTTL, CSRF: a.csrf, Now: now}
 	a.handlers = handlers{
@@ -149,7 +157,10 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 		login:      &controllers.Login{Accounts: a.accounts, Validate: validator, Cookies: cookies},
 		refresh:    &controllers.Refresh{Accounts: a.accounts, Validate: validator, Cookies: cookies},
 		logout:     &controllers.Logout{Accounts: a.accounts, Cookies: cookies},
-		me:         &controllers.Me{Accounts: a.accounts, Validate: validator, Cookies: cookies},
+		me:         &controllers.Me{Accounts: a.accounts, MFA: a.accounts, Validate: validator, Cookies: cookies},
+		mfa:        &controllers.MFA{Accounts: a.accounts, Validate: validator},
+		secondStep: &controllers.SecondStep{Accounts: a.accounts, Validate: validator, Cookies: cookies},
+		mfaAdmin:   &controllers.MFAAdmin{Accounts: a.accounts},
 		devices:    &controllers.Devices{Sessions: st, Accounts: a.accounts, Now: now},
 		usersAdmin: &controllers.UsersAdmin{Users: st, Accounts: a.accounts, Validate: validator},
 		recovery:   &controllers.Recovery{Accounts: a.accounts, Validate: validator},

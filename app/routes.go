@@ -25,6 +25,7 @@ func (a *App) routes(r *gin.Engine) {
 
 	r.POST("/register", limit(a.limits.register), h(hs.register.Handle))
 	r.POST("/auth", limit(a.limits.auth), h(hs.login.Handle))
+	r.POST("/auth/mfa", limit(a.limits.auth), h(hs.secondStep.Handle))
 	r.POST("/refresh", limit(a.limits.refresh), h(hs.refresh.Handle))
 	r.POST("/logout", authn, h(hs.logout.Handle))
 
@@ -40,6 +41,10 @@ func (a *App) routes(r *gin.Engine) {
 	me.DELETE("", h(hs.me.Delete))
 	me.GET("/sessions", h(hs.devices.List))
 	me.DELETE("/sessions/:id", h(hs.devices.Revoke))
+	me.POST("/mfa/totp", h(hs.mfa.SetupTOTP))
+	me.POST("/mfa/totp/confirm", h(hs.mfa.ConfirmTOTP))
+	me.DELETE("/mfa/totp", h(hs.mfa.DisableTOTP))
+	me.POST("/mfa/recovery-codes", h(hs.mfa.RecoveryCodes))
 
 	r.GET("/events", authn, h(hs.events.Stream))
 
@@ -49,6 +54,7 @@ func (a *App) routes(r *gin.Engine) {
 	admin.GET("/:id", h(hs.usersAdmin.Get))
 	admin.PATCH("/:id", h(hs.usersAdmin.Update))
 	admin.DELETE("/:id", h(hs.usersAdmin.Delete))
+	admin.DELETE("/:id/mfa", h(hs.mfaAdmin.Remove))
 
 	todos := r.Group("/todos", authn)
 	writes := middleware.UserRateLimit(a.limits.todoWrites, a.events.RateLimited)

@@ -72,6 +72,9 @@ type Config struct {
 	RequireVerifiedEmail bool   // refuse logins of unverified addresses
 	RateForgotPerHour    int    // password-forgot and verification-resend requests per client IP per hour (0: no limit)
 	MailPerEmailPerHour  int    // recovery mails to one address per hour (0: no limit)
+
+	// Second factors.
+	EncryptionKey string // seals secrets kept at rest (TOTP) and keys the recovery codes' hashes; empty: JWTSecret does (AtRestKey)
 }
 
 // DefaultMailFrom is MAIL_FROM when it is unset.
@@ -79,6 +82,15 @@ const DefaultMailFrom = "Listo <no-reply@localhost>"
 
 // Addr is the listen address.
 func (c Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
+
+// AtRestKey is the key that secrets kept at rest are sealed with:
+// ENCRYPTION_KEY, or JWT_SECRET without one.
+func (c Config) AtRestKey() []byte {
+	if c.EncryptionKey != "" {
+		return []byte(c.EncryptionKey)
+	}
+	return []byte(c.JWTSecret)
+}
 
 // Embedded reports whether Listo runs its own embedded database.
 func (c Config) Embedded() bool { return c.MongoURI == "" }
@@ -95,6 +107,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("mongodb_database", c.MongoDB),
 		slog.String("data_dir", c.DataDir),
 		slog.Bool("jwt_secret_set", c.JWTSecret != ""),
+		slog.Bool("encryption_key_set", c.EncryptionKey != ""),
 		slog.Duration("access_token_ttl", c.AccessTTL),
 		slog.Duration("refresh_token_ttl", c.RefreshTTL),
 		slog.Int("bcrypt_cost", c.BcryptCost),
@@ -157,7 +170,7 @@ func redactURI(s string) string {
 // A new secret variable needs a case here.
 func shown(name, val string) string {
 	switch name {
-	case "JWT_SECRET":
+	case "JWT_SECRET", "ENCRYPTION_KEY":
 		return fmt.Sprintf("(%d bytes, hidden)", len(val))
 	case "MONGODB_URI":
 		return strconv.Quote(redactURI(val))
@@ -227,6 +240,13 @@ func variables() []variable {
 				return errors.New("must be at least 32 bytes")
 			}
 			c.JWTSecret = v
+			return nil
+		}},
+		{"ENCRYPTION_KEY", "", "key that secrets kept at rest (TOTP secrets, recovery-code hashes) are sealed with, at least 32 bytes; unset: derived from JWT_SECRET. Set it, and keep it, to rotate JWT_SECRET without turning off everyone's authenticator app", func(c *Config, v string) error {
+			if v != "" && len(v) < 32 {
+				return errors.New("must be at least 32 bytes")
+			}
+			c.EncryptionKey = v
 			return nil
 		}},
 		{"JWT_ISSUER", "listo", "iss and aud of access tokens", func(c *Config, v string) error {

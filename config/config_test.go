@@ -42,6 +42,7 @@ var badValues = map[string][]badValue{
 	"LOG_LEVEL":        {{value: "loud"}},
 	"LOG_FORMAT":       {{value: "xml"}, {value: "JSON"}},
 	"JWT_SECRET":       {{value: "short-but-real-secret-31-bytes!", hidden: "short-but-real-secret-31-bytes!"}},
+	"ENCRYPTION_KEY":   {{value: "short-encryption-key-31-bytes!!", hidden: "short-encryption-key-31-bytes!!"}},
 	// An empty JWT_ISSUER falls back to the default, so only an
 	// all-blank value can be bad; there is none.
 	"ACCESS_TOKEN_TTL":            {{value: "15"}, {value: "500ms"}, {value: "-1m"}},
@@ -355,6 +356,7 @@ func TestLoad(t *testing.T) {
 				"LOG_FORMAT":                  "json",
 				"JWT_SECRET":                  secret32 + "more",
 				"JWT_ISSUER":                  "https://listo.example.com",
+				"ENCRYPTION_KEY":              secret32 + "-at-rest",
 				"ACCESS_TOKEN_TTL":            "1s",
 				"REFRESH_TOKEN_TTL":           "24h",
 				"BCRYPT_COST":                 "10",
@@ -398,6 +400,7 @@ func TestLoad(t *testing.T) {
 				LogFormat:             "json",
 				JWTSecret:             secret32 + "more",
 				JWTIssuer:             "https://listo.example.com",
+				EncryptionKey:         secret32 + "-at-rest",
 				AccessTTL:             time.Second,
 				RefreshTTL:            24 * time.Hour,
 				BcryptCost:            10,
@@ -505,16 +508,18 @@ const (
 	maskedPassword = "mongo-password-never-printed"
 	maskedKeyPass  = "tls-key-password-never-printed"
 	maskedSMTPPass = "smtp-password-never-printed"
+	maskedAtRest   = "encryption-key-that-must-never-be-printed-0123"
 )
 
 func secretConfig(t *testing.T) config.Config {
 	t.Helper()
 	cfg, err := config.Load(env(map[string]string{
-		"ENV":         config.Production,
-		"JWT_SECRET":  maskedJWT,
-		"MONGODB_URI": "mongodb://listo:" + maskedPassword + "@db.example.com:27017/?authSource=admin&tlsCertificateKeyFilePassword=" + maskedKeyPass,
-		"SMTP_URL":    "smtp://mailer:" + maskedSMTPPass + "@smtp.example.com:587",
-		"PUBLIC_URL":  "https://todo.example.com",
+		"ENV":            config.Production,
+		"JWT_SECRET":     maskedJWT,
+		"ENCRYPTION_KEY": maskedAtRest,
+		"MONGODB_URI":    "mongodb://listo:" + maskedPassword + "@db.example.com:27017/?authSource=admin&tlsCertificateKeyFilePassword=" + maskedKeyPass,
+		"SMTP_URL":       "smtp://mailer:" + maskedSMTPPass + "@smtp.example.com:587",
+		"PUBLIC_URL":     "https://todo.example.com",
 	}))
 	if err != nil {
 		t.Fatalf("Load = %v", err)
@@ -541,7 +546,7 @@ func TestConfigMasksSecrets(t *testing.T) {
 		"*Config":   fmt.Sprintf("%v", &cfg),
 	}
 	for how, s := range renderings {
-		for _, secret := range []string{maskedJWT, maskedPassword, maskedKeyPass, maskedSMTPPass} {
+		for _, secret := range []string{maskedJWT, maskedPassword, maskedKeyPass, maskedSMTPPass, maskedAtRest} {
 			if strings.Contains(s, secret) {
 				t.Errorf("config printed with %s shows a secret: %s", how, s)
 			}
@@ -554,8 +559,10 @@ func TestConfigMasksSecrets(t *testing.T) {
 			}
 		}
 	}
-	if want := `"jwt_secret_set":true`; !strings.Contains(json.String(), want) {
-		t.Errorf("slog json = %s; want it to contain %s", json.String(), want)
+	for _, want := range []string{`"jwt_secret_set":true`, `"encryption_key_set":true`} {
+		if !strings.Contains(json.String(), want) {
+			t.Errorf("slog json = %s; want it to contain %s", json.String(), want)
+		}
 	}
 }
 
@@ -674,5 +681,22 @@ func TestPublicURLDefaultsToTheListenAddressInDevelopment(t *testing.T) {
 		if err != nil || cfg.PublicURL != tt.want {
 			t.Errorf("Load(%v).PublicURL = %q, %v; want %q", tt.env, cfg.PublicURL, err, tt.want)
 		}
+	}
+}
+
+func TestAtRestKey(t *testing.T) {
+	cfg, err := config.Load(env(map[string]string{"JWT_SECRET": secret32}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(cfg.AtRestKey()); got != secret32 {
+		t.Errorf("AtRestKey() without ENCRYPTION_KEY = %q; want JWT_SECRET", got)
+	}
+	cfg, err = config.Load(env(map[string]string{"JWT_SECRET": secret32, "ENCRYPTION_KEY": maskedAtRest}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(cfg.AtRestKey()); got != maskedAtRest {
+		t.Errorf("AtRestKey() = %q; want ENCRYPTION_KEY", got)
 	}
 }

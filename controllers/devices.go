@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"listo/account"
 	"listo/httpx"
 	"listo/models"
 )
@@ -37,6 +38,8 @@ type sessionJSON struct {
 	LastUsedAt time.Time `json:"last_used_at"`
 	ExpiresAt  time.Time `json:"expires_at"`
 	Current    bool      `json:"current"`
+	// AMR is how the session logged in (RFC 8176 values).
+	AMR []string `json:"amr"`
 }
 
 // List handles GET /user/sessions: the caller's live sessions.
@@ -51,7 +54,7 @@ func (h *Devices) List(c *gin.Context) error {
 		items = append(items, sessionJSON{
 			ID: s.ID, Device: s.Device, UserAgent: s.UserAgent, IP: s.IP,
 			CreatedAt: s.CreatedAt, LastUsedAt: s.LastUsedAt, ExpiresAt: s.ExpiresAt,
-			Current: s.ID == p.SessionID,
+			Current: s.ID == p.SessionID, AMR: account.SessionAMR(s),
 		})
 	}
 	httpx.NoStore(c)

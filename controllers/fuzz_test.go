@@ -44,20 +44,24 @@ type decodeTarget struct {
 // handler decodes into. TestDecodeTargets keeps it complete and true.
 func decodeTargets() map[string]decodeTarget {
 	return map[string]decodeTarget{
-		"auth":            {new: func() any { return new(authRequest) }},
-		"email_resend":    {new: func() any { return new(emailRequest) }},
-		"email_token":     {new: func() any { return new(tokenRequest) }},
-		"password_forgot": {new: func() any { return new(emailRequest) }},
-		"password_reset":  {new: func() any { return new(resetRequest) }},
-		"refresh":         {new: func() any { return new(refreshRequest) }, optional: true},
-		"register":        {new: func() any { return new(registerRequest) }},
-		"todo_create":     {new: func() any { return new(todoCreateRequest) }},
-		"todo_patch":      {new: func() any { return new(todoPatchRequest) }},
-		"todos_patch_all": {new: func() any { return new(todosPatchAllRequest) }},
-		"user_delete":     {new: func() any { return new(userDeleteRequest) }},
-		"user_patch":      {new: func() any { return new(userPatchRequest) }},
-		"users_create":    {new: func() any { return new(adminCreateRequest) }},
-		"users_patch":     {new: func() any { return new(adminPatchRequest) }},
+		"auth":             {new: func() any { return new(authRequest) }},
+		"auth_mfa":         {new: func() any { return new(authMFARequest) }},
+		"current_password": {new: func() any { return new(currentPasswordRequest) }},
+		"email_resend":     {new: func() any { return new(emailRequest) }},
+		"email_token":      {new: func() any { return new(tokenRequest) }},
+		"password_forgot":  {new: func() any { return new(emailRequest) }},
+		"password_reset":   {new: func() any { return new(resetRequest) }},
+		"refresh":          {new: func() any { return new(refreshRequest) }, optional: true},
+		"register":         {new: func() any { return new(registerRequest) }},
+		"todo_create":      {new: func() any { return new(todoCreateRequest) }},
+		"todo_patch":       {new: func() any { return new(todoPatchRequest) }},
+		"todos_patch_all":  {new: func() any { return new(todosPatchAllRequest) }},
+		"totp_confirm":     {new: func() any { return new(codeRequest) }},
+		"totp_delete":      {new: func() any { return new(totpDeleteRequest) }},
+		"user_delete":      {new: func() any { return new(userDeleteRequest) }},
+		"user_patch":       {new: func() any { return new(userPatchRequest) }},
+		"users_create":     {new: func() any { return new(adminCreateRequest) }},
+		"users_patch":      {new: func() any { return new(adminPatchRequest) }},
 	}
 }
 

@@ -29,15 +29,19 @@ type authRequest struct {
 }
 
 // Handle handles POST /auth: a new session and its tokens, in the body or
-// (with "cookie": true) in cookies.
+// (with "cookie": true) in cookies. A user with a second factor gets an
+// mfa_token instead, for POST /auth/mfa.
 func (h *Login) Handle(c *gin.Context) error {
 	var req authRequest
 	if err := bind(c, h.Validate, "auth", &req); err != nil {
 		return err
 	}
 	g, err := h.Accounts.Login(c.Request.Context(), account.Credentials{
-		Email: req.Email, Password: req.Password, Device: req.Device, Client: client(c),
+		Email: req.Email, Password: req.Password, Device: req.Device, Client: client(c), Cookie: req.Cookie,
 	})
+	if sendMFARequired(c, err) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -19,17 +19,34 @@ type SelfService interface {
 	DeleteSelf(ctx context.Context, userID, password string) error
 }
 
+// MFAStatusReader says which second factors a user has.
+type MFAStatusReader interface {
+	MFAStatus(ctx context.Context, userID string) (models.MFAStatus, error)
+}
+
 // Me handles the caller's own account.
 type Me struct {
 	Accounts SelfService
+	MFA      MFAStatusReader
 	Validate *schemas.Validator
 	Cookies  Cookies
 }
 
-// Get handles GET /user.
+// meResponse is the caller with their second factors.
+type meResponse struct {
+	models.User
+	MFA models.MFAStatus `json:"mfa"`
+}
+
+// Get handles GET /user: the caller, and which second factors they have.
 func (h *Me) Get(c *gin.Context) error {
+	u := httpx.Principal(c).User
+	status, err := h.MFA.MFAStatus(c.Request.Context(), u.ID)
+	if err != nil {
+		return err
+	}
 	httpx.NoStore(c)
-	c.JSON(http.StatusOK, httpx.Principal(c).User)
+	c.JSON(http.StatusOK, meResponse{User: u, MFA: status})
 	return nil
 }
 

@@ -17,6 +17,7 @@ const (
 	KindPasswordChanged      = "password-changed"
 	KindEmailChanged         = "email-changed"
 	KindNewDevice            = "new-device"
+	KindFactorsRemoved       = "factors-removed"
 )
 
 // ResetPassword is the mail with a password-reset link, valid for ttl.
@@ -141,6 +142,23 @@ func NewDevice(to, device, browser, ip string, when time.Time) Message {
 		after: []string{
 			"If it was you, there is nothing to do here.",
 			"If it wasn't you, change your password now, which signs out every other device, and check the devices listed in your account.",
+		},
+	}.message()
+}
+
+// FactorsRemoved is the notice that an admin removed every second factor
+// of an account (authenticator app, recovery codes, passkeys) at when.
+func FactorsRemoved(to string, when time.Time) Message {
+	return content{
+		kind:    KindFactorsRemoved,
+		to:      to,
+		subject: "Two-step verification was removed from your Listo account",
+		intro: []string{
+			"An administrator removed two-step verification from your Listo account " + to + " on " + humanTime(when) + ": the authenticator app, the recovery codes and the passkeys no longer work for it, and every device was signed out. Your password is unchanged.",
+		},
+		after: []string{
+			"If you asked for this, sign in with your password and set up two-step verification again on your account page.",
+			"If you didn't, change your password now and contact the people who run this Listo service.",
 		},
 	}.message()
 }

@@ -29,6 +29,7 @@ func TestTemplates(t *testing.T) {
 		{mail.EmailChangeRequested(old, masked), mail.KindEmailChangeRequested, []string{masked, "Nothing has changed yet", "If it wasn't you", "change your password"}},
 		{mail.PasswordChanged(nina, when), mail.KindPasswordChanged, []string{"Monday 2 March 2026, 13:05 UTC", "If it wasn't you", "Forgot password?"}},
 		{mail.EmailChanged(old, masked, when), mail.KindEmailChanged, []string{masked, "13:05 UTC", "If it wasn't you"}},
+		{mail.FactorsRemoved(nina, when), mail.KindFactorsRemoved, []string{"13:05 UTC", "every device was signed out", "If you didn't", nina}},
 		{mail.NewDevice(nina, "Work laptop", "Firefox 140 on Linux", "203.0.113.7", when), mail.KindNewDevice, []string{"Work laptop", "Firefox 140 on Linux", "203.0.113.7", "13:05 UTC", "If it wasn't you", "change your password"}},
 	}
 	for _, tt := range tests {

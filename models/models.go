@@ -93,6 +93,10 @@ type Session struct {
 	LastUsedAt  time.Time
 	ExpiresAt   time.Time
 	RevokedAt   *time.Time
+	// AMR names how the session logged in (RFC 8176 values, AMRPassword
+	// and the others); empty for sessions from before it was recorded,
+	// which were all password logins.
+	AMR []string
 }
 
 // Live reports whether the session may still be used at now.

@@ -15,6 +15,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
 
 	"listo/apptest"
 	"listo/mailtest"
@@ -306,6 +308,7 @@ func TestContract(t *testing.T) {
 	erin := k.newUser(t, "erin")
 	dave := k.newUser(t, "dave")
 	root := k.newUser(t, "root")
+	frank := k.newUser(t, "frank")
 	role := models.RoleAdmin
 	if _, err := k.srv.Store().UpdateUser(context.Background(), root.id, models.UserPatch{Role: &role}, time.Now()); err != nil {
 		t.Fatal(err)
@@ -336,6 +339,36 @@ func TestContract(t *testing.T) {
 		}
 	}
 	ulla := "ulla@example.com"
+	var totpSecret, mfaToken string
+	var frankCodes []string
+	codes := func(t *testing.T, r *apptest.Response) {
+		var rc struct {
+			RecoveryCodes []string `json:"recovery_codes"`
+		}
+		r.Decode(t, &rc)
+		frankCodes = rc.RecoveryCodes
+	}
+	// totpCode is frank's app's code now, or (wrong) one that is none
+	// of the codes the server accepts now.
+	totpCode := func(t *testing.T, wrong bool) string {
+		opts := totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+		near := map[string]bool{}
+		for _, d := range []time.Duration{-30 * time.Second, 0, 30 * time.Second} {
+			c, err := totp.GenerateCodeCustom(totpSecret, k.srv.Clock.Now().Add(d), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			near[c] = true
+			if !wrong && d == 0 {
+				return c
+			}
+		}
+		for i := 0; ; i++ {
+			if c := fmt.Sprintf("%06d", i); !near[c] {
+				return c
+			}
+		}
+	}
 	big := `{"email":"a@example.com","password":"` + strings.Repeat("x", 2<<20) + `"}`
 
 	k.run(t, []step{
@@ -427,6 +460,43 @@ func TestContract(t *testing.T) {
 			return request{as: alice.Client, path: "/user/sessions/" + alice2.sessionID}
 		}},
 		{name: "ended session", op: "GET /user", status: 401, req: as(alice2, "/user", nil)},
+		// Second factors: an authenticator app, then a login with it.
+		{name: "wrong password", op: "POST /user/mfa/totp", status: 403, req: as(frank, "/user/mfa/totp", map[string]any{"current_password": "nope"})},
+		{name: "", op: "POST /user/mfa/totp", status: 200, req: as(frank, "/user/mfa/totp", map[string]any{"current_password": frank.password}),
+			then: func(t *testing.T, r *apptest.Response) { totpSecret, _ = r.JSON(t)["secret"].(string) }},
+		{name: "wrong code", op: "POST /user/mfa/totp/confirm", status: 422, req: func(t *testing.T) request {
+			return request{as: frank.Client, path: "/user/mfa/totp/confirm", body: map[string]any{"code": totpCode(t, true)}}
+		}},
+		{name: "", op: "POST /user/mfa/totp/confirm", status: 200, req: func(t *testing.T) request {
+			return request{as: frank.Client, path: "/user/mfa/totp/confirm", body: map[string]any{"code": totpCode(t, false)}}
+		}, then: codes},
+		{name: "nothing pending", op: "POST /user/mfa/totp/confirm", status: 409, req: func(t *testing.T) request {
+			return request{as: frank.Client, path: "/user/mfa/totp/confirm", body: map[string]any{"code": totpCode(t, false)}}
+		}},
+		{name: "already on", op: "POST /user/mfa/totp", status: 409, req: as(frank, "/user/mfa/totp", map[string]any{"current_password": frank.password})},
+		{name: "with factors", op: "GET /user", status: 200, req: as(frank, "/user", nil)},
+		{name: "second step needed", op: "POST /auth", status: 200, req: anon("/auth", map[string]any{"email": frank.email, "password": frank.password}),
+			then: func(t *testing.T, r *apptest.Response) { mfaToken, _ = r.JSON(t)["mfa_token"].(string) }},
+		{name: "wrong code", op: "POST /auth/mfa", status: 401, req: func(t *testing.T) request {
+			return request{path: "/auth/mfa", body: map[string]any{"mfa_token": mfaToken, "code": totpCode(t, true)}}
+		}},
+		{name: "two answers", op: "POST /auth/mfa", status: 422, req: func(t *testing.T) request {
+			return request{path: "/auth/mfa", body: map[string]any{"mfa_token": mfaToken, "code": "123456", "recovery_code": "AAAAA-AAAAA"}}
+		}},
+		{name: "recovery code", op: "POST /auth/mfa", status: 200, req: func(t *testing.T) request {
+			return request{path: "/auth/mfa", body: map[string]any{"mfa_token": mfaToken, "recovery_code": frankCodes[0]}}
+		}},
+		{name: "used token", op: "POST /auth/mfa", status: 401, req: func(t *testing.T) request {
+			return request{path: "/auth/mfa", body: map[string]any{"mfa_token": mfaToken, "recovery_code": frankCodes[1]}}
+		}, then: func(t *testing.T, r *apptest.Response) { expectType(t, r, "/problems/mfa-token-invalid") }},
+		{name: "no second factor", op: "POST /user/mfa/recovery-codes", status: 409, req: as(bob, "/user/mfa/recovery-codes", map[string]any{"current_password": bob.password})},
+		{name: "", op: "POST /user/mfa/recovery-codes", status: 200, req: as(frank, "/user/mfa/recovery-codes", map[string]any{"current_password": frank.password}), then: codes},
+		{name: "wrong code", op: "DELETE /user/mfa/totp", status: 403, req: as(frank, "/user/mfa/totp", map[string]any{"current_password": frank.password, "code": "AAAAA-AAAAA"})},
+		{name: "", op: "DELETE /user/mfa/totp", status: 204, req: func(*testing.T) request {
+			return request{as: frank.Client, path: "/user/mfa/totp", body: map[string]any{"current_password": frank.password, "code": frankCodes[0]}}
+		}},
+		{name: "not on", op: "DELETE /user/mfa/totp", status: 409, req: as(frank, "/user/mfa/totp", map[string]any{"current_password": frank.password, "code": "123456"})},
+
 		{name: "wrong password", op: "DELETE /user", status: 403, req: as(erin, "/user", map[string]any{"password": "nope"})},
 		{name: "", op: "DELETE /user", status: 204, req: as(erin, "/user", map[string]any{"password": erin.password})},
 
@@ -482,6 +552,9 @@ func TestContract(t *testing.T) {
 		{name: "", op: "DELETE /users/{id}", status: 204, req: func(*testing.T) request { return request{as: root.Client, path: "/users/" + madeID} }},
 		{name: "unknown", op: "DELETE /users/{id}", status: 404, req: func(*testing.T) request { return request{as: root.Client, path: "/users/" + madeID} }},
 		{name: "last admin", op: "DELETE /users/{id}", status: 409, req: func(*testing.T) request { return request{as: root.Client, path: "/users/" + root.id} }},
+		{name: "", op: "DELETE /users/{id}/mfa", status: 204, req: func(*testing.T) request { return request{as: root.Client, path: "/users/" + frank.id + "/mfa"} }},
+		{name: "unknown", op: "DELETE /users/{id}/mfa", status: 404, req: func(*testing.T) request { return request{as: root.Client, path: "/users/" + madeID + "/mfa"} }},
+		{name: "not an admin", op: "DELETE /users/{id}/mfa", status: 403, req: func(*testing.T) request { return request{as: alice.Client, path: "/users/" + frank.id + "/mfa"} }},
 
 		// Logout.
 		{name: "unknown scope", op: "POST /logout", status: 422, req: as(dave, "/logout?scope=everything", nil)},

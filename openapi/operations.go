@@ -16,6 +16,7 @@ const (
 	typeLimitReached    = "/problems/limit-reached"
 	typeEmailUnverified = "/problems/email-unverified"
 	typeInsufficient    = "/problems/insufficient-scope"
+	typeMFATokenInvalid = "/problems/mfa-token-invalid"
 )
 
 // tokensRoute creates personal access tokens: when it is routed, the
@@ -193,6 +194,7 @@ func tags() []tag {
 		{"Authentication", "Accounts and sessions: sign up, log in, refresh, log out."},
 		{"Recovery", "The links Listo mails: password reset, email verification, email change."},
 		{"Account", "The caller's own account and devices."},
+		{"Second factors", "The caller's authenticator app (TOTP), recovery codes and passkeys."},
 		{"Todos", "The caller's todo list."},
 		{"Users", "User management, for admins."},
 		{"Health", "Probes for orchestrators and load balancers."},
@@ -266,15 +268,27 @@ func operations() map[string]operation {
 		},
 		"POST /auth": {
 			id: "login", tag: "Authentication", summary: "Log in",
-			description: `Starts a session (a device) and answers its tokens: in the body, or with "cookie": true in cookies, with the CSRF token in the body. An unknown email and a wrong password get the same 401 after the same work; after AUTH_FAILURE_MAX failures an email is locked (429) for the rest of the window.`,
+			description: `Starts a session (a device) and answers its tokens: in the body, or with "cookie": true in cookies, with the CSRF token in the body. An unknown email and a wrong password get the same 401 after the same work; after AUTH_FAILURE_MAX failures an email is locked (429) for the rest of the window. An account with a second factor (an authenticator app or a passkey) gets no session yet: the answer is mfa_required with an mfa_token for POST /auth/mfa, no tokens and no cookies, and the right password does not clear the email's failure count.`,
 			body:        jsonBody, schema: "auth", limited: true, store: true,
-			replies: []reply{{status: 200, description: "The session's tokens.", media: "application/json", schema: "Grant", headers: []string{grantCookies}}},
+			replies: []reply{{status: 200, description: "The session's tokens, or the second step to take.", media: "application/json", schema: "LoginAnswer", headers: []string{grantCookies}}},
 			fails: []failure{
 				fail(http.StatusUnauthorized, "the email or the password is wrong"),
 				fail(http.StatusForbidden, "the account is disabled"),
 				fail(http.StatusForbidden, "the email is not verified yet (REQUIRE_VERIFIED_EMAIL)", typeEmailUnverified),
 				fail(http.StatusTooManyRequests, "the email is locked after too many failures"),
 				busy,
+			},
+		},
+		"POST /auth/mfa": {
+			id: "completeLogin", tag: "Authentication", summary: "Log in: the second step",
+			description: "The mfa_token of POST /auth with one of code (the authenticator app's), recovery_code or credential (a passkey's assertion for POST /auth/mfa/passkey/options). The answer is POST /auth's, in the mode chosen there, and the session's access tokens say amr [pwd, otp|hwk|swk, mfa]. Each answer spends one of the token's 5; a wrong one counts toward the email's login lock. The token works once and for 5 minutes.",
+			body:        jsonBody, schema: "auth_mfa", limited: true, store: true,
+			replies: []reply{{status: 200, description: "The session's tokens.", media: "application/json", schema: "Grant", headers: []string{grantCookies}}},
+			fails: []failure{
+				fail(http.StatusUnauthorized, "the code, recovery code or passkey is wrong"),
+				fail(http.StatusUnauthorized, "the mfa_token is unknown, expired, used, or burnt by 5 wrong answers: log in again", typeMFATokenInvalid),
+				fail(http.StatusForbidden, "the account was disabled meanwhile"),
+				fail(http.StatusTooManyRequests, "the email is locked after too many failures"),
 			},
 		},
 		"POST /refresh": {
@@ -333,7 +347,7 @@ func operations() map[string]operation {
 		"GET /user": {
 			id: "getMe", tag: "Account", summary: "The caller's account",
 			access: user, scope: "account:read",
-			replies: []reply{ok(200, "The caller.", "User")},
+			replies: []reply{ok(200, "The caller, with which second factors it has.", "Me")},
 		},
 		"PATCH /user": {
 			id: "updateMe", tag: "Account", summary: "Change the caller's account",
@@ -385,6 +399,54 @@ func operations() map[string]operation {
 			fails:   []failure{fail(http.StatusServiceUnavailable, "too many streams are open on this server; try again after Retry-After seconds")},
 		},
 
+		"POST /user/mfa/totp": {
+			id: "setupTOTP", tag: "Second factors", summary: "Set up an authenticator app",
+			description: "With the current password: a new TOTP secret, as text, as an otpauth URL and as its QR code, shown this once and stored encrypted. It is pending until confirmed; a new setup replaces a pending one.",
+			access:      user, body: jsonBody, schema: "current_password",
+			replies: []reply{ok(200, "The secret to put in the app.", "TOTPSetup")},
+			fails: []failure{
+				fail(http.StatusForbidden, "current_password is wrong (errors names /current_password)"),
+				fail(http.StatusConflict, "an authenticator app is already on"),
+				fail(http.StatusTooManyRequests, "the account's email is locked after too many wrong passwords, or another password check of the account is running"),
+				busy,
+			},
+		},
+		"POST /user/mfa/totp/confirm": {
+			id: "confirmTOTP", tag: "Second factors", summary: "Confirm the authenticator app",
+			description: "With the app's current code: TOTP is on from now, and a password login needs a second step. The answer is 10 new recovery codes, shown this once.",
+			access:      user, body: jsonBody, schema: "totp_confirm",
+			replies: []reply{ok(200, "The recovery codes.", "RecoveryCodes")},
+			fails: []failure{
+				fail(http.StatusUnprocessableEntity, "the code is not the app's current one (errors names /code)", typeValidation),
+				fail(http.StatusConflict, "no setup to confirm, or a newer one replaced it"),
+			},
+		},
+		"DELETE /user/mfa/totp": {
+			id: "disableTOTP", tag: "Second factors", summary: "Turn the authenticator app off",
+			description: "With the current password and the app's code or a recovery code. The recovery codes go too, unless passkeys remain.",
+			access:      user, body: jsonBody, schema: "totp_delete",
+			replies: []reply{noContent("Off.")},
+			fails: []failure{
+				fail(http.StatusForbidden, "current_password is wrong (errors names /current_password)"),
+				fail(http.StatusForbidden, "the code is wrong (errors names /code)"),
+				fail(http.StatusConflict, "no authenticator app is on"),
+				fail(http.StatusTooManyRequests, "the account's email is locked after too many wrong passwords, or another password check of the account is running"),
+				busy,
+			},
+		},
+		"POST /user/mfa/recovery-codes": {
+			id: "regenerateRecoveryCodes", tag: "Second factors", summary: "New recovery codes",
+			description: "With the current password: 10 new recovery codes, shown this once; the old ones stop working.",
+			access:      user, body: jsonBody, schema: "current_password",
+			replies: []reply{ok(200, "The recovery codes.", "RecoveryCodes")},
+			fails: []failure{
+				fail(http.StatusForbidden, "current_password is wrong (errors names /current_password)"),
+				fail(http.StatusConflict, "the account has no second factor for codes to stand in for"),
+				fail(http.StatusTooManyRequests, "the account's email is locked after too many wrong passwords, or another password check of the account is running"),
+				busy,
+			},
+		},
+
 		"GET /users": {
 			id: "listUsers", tag: "Users", summary: "List users",
 			access:  admin,
@@ -418,6 +480,14 @@ func operations() map[string]operation {
 			access:      admin,
 			replies:     []reply{noContent("Deleted.")},
 			fails:       []failure{notFound, lastAdmin},
+		},
+
+		"DELETE /users/{id}/mfa": {
+			id: "removeUserFactors", tag: "Users", summary: "Remove a user's second factors",
+			description: "For someone who lost theirs: the authenticator app, the recovery codes and the passkeys go, every session of the user ends, and they are told by mail when mail is configured. The password stays.",
+			access:      admin,
+			replies:     []reply{noContent("Removed.")},
+			fails:       []failure{notFound},
 		},
 
 		"GET /todos": {

@@ -23,6 +23,7 @@ type sessionDoc struct {
 	LastUsedAt  time.Time     `bson:"last_used_at"`
 	ExpiresAt   time.Time     `bson:"expires_at"`
 	RevokedAt   *time.Time    `bson:"revoked_at"`
+	AMR         []string      `bson:"amr,omitempty"`
 }
 
 func (d sessionDoc) model() models.Session {
@@ -30,6 +31,7 @@ func (d sessionDoc) model() models.Session {
 		ID: d.ID.Hex(), UserID: d.UserID, RefreshHash: d.RefreshHash, Generation: d.Generation,
 		Device: d.Device, UserAgent: d.UserAgent, IP: d.IP,
 		CreatedAt: d.CreatedAt.UTC(), LastUsedAt: d.LastUsedAt.UTC(), ExpiresAt: d.ExpiresAt.UTC(),
+		AMR: d.AMR,
 	}
 	if d.RevokedAt != nil {
 		t := d.RevokedAt.UTC()
@@ -49,6 +51,7 @@ func (s *Store) CreateSession(ctx context.Context, sess models.Session) (models.
 		ID: oid, UserID: sess.UserID, RefreshHash: sess.RefreshHash, Generation: sess.Generation,
 		Device: sess.Device, UserAgent: sess.UserAgent, IP: sess.IP,
 		CreatedAt: dbTime(sess.CreatedAt), LastUsedAt: dbTime(sess.LastUsedAt), ExpiresAt: dbTime(sess.ExpiresAt),
+		AMR: sess.AMR,
 	}
 	err = s.write(ctx, "sessions.insert", func(ctx context.Context) error {
 		_, err := s.sessions.InsertOne(ctx, d)
