@@ -37,7 +37,9 @@ func startListo(bin, dataDir string, o options) (*server, error) {
 		"JWT_SECRET=bench-secret-bench-secret-bench-secret-0123456789",
 	}
 	if o.metrics {
-		env = append(env, "METRICS_ADDR=127.0.0.1:0")
+		// PPROF: the live events scenario has the server collect its
+		// garbage before it reads the heap (nothing else uses it).
+		env = append(env, "METRICS_ADDR=127.0.0.1:0", "PPROF=true")
 	}
 	for kv := range strings.SplitSeq(o.serverEnv, ",") {
 		if kv = strings.TrimSpace(kv); kv != "" {
