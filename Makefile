@@ -4,7 +4,7 @@ run:
 	go run .
 
 test:
-	go test -race -count=1 ./...
+	go test -race -count=1 -timeout 30m ./...
 
 lint:
 	test -z "$$(gofmt -l .)"
