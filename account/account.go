@@ -63,6 +63,14 @@ type Store interface {
 	ConsumeChallenge(ctx context.Context, id, kind string, now time.Time) (models.Challenge, error)
 	DeleteUserChallenges(ctx context.Context, userID string) error
 	DeleteExpiredChallenges(ctx context.Context, now time.Time) (int, error)
+
+	CreatePasskey(ctx context.Context, p models.Passkey, max int) (models.Passkey, error)
+	PasskeyByID(ctx context.Context, id string) (models.Passkey, error)
+	ListPasskeys(ctx context.Context, userID string) ([]models.Passkey, error)
+	RenamePasskey(ctx context.Context, userID, id, name string) (models.Passkey, error)
+	UsePasskey(ctx context.Context, u models.PasskeyUse) error
+	DeletePasskey(ctx context.Context, userID, id string) error
+	DeleteUserPasskeys(ctx context.Context, userID string) error
 }
 
 // Changes hears of every change to a user and their sessions, for the

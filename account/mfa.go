@@ -18,6 +18,8 @@ import (
 	"github.com/pquerna/otp/totp"
 	qrcode "github.com/skip2/go-qrcode"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"listo/auth"
 	"listo/mail"
 	"listo/models"
@@ -59,6 +61,9 @@ type MFAConfig struct {
 	CodeKey []byte
 	// Issuer names the service in authenticator apps.
 	Issuer string
+	// Passkeys is the WebAuthn relying party (NewPasskeys); nil turns
+	// passkeys off.
+	Passkeys *webauthn.WebAuthn
 }
 
 // NewMFAConfig derives the TOTP sealing key and the recovery-code key from

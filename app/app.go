@@ -84,6 +84,8 @@ type handlers struct {
 	mfa        *controllers.MFA
 	secondStep *controllers.SecondStep
 	mfaAdmin   *controllers.MFAAdmin
+	passkeys   *controllers.Passkeys
+	passkeyIn  *controllers.PasskeyLogin
 	devices    *controllers.Devices
 	usersAdmin *controllers.UsersAdmin
 	todos      *controllers.Todos
@@ -132,6 +134,9 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 	if err != nil {
 		return nil, err
 	}
+	if mfa.Passkeys, err = passkeys(cfg, log); err != nil {
+		return nil, err
+	}
 	a.accounts = account.New(account.Config{
 		Store: st, Cache: a.checker, Tokens: a.tokens, Hasher: a.hasher,
 		Refresh:    auth.NewRefreshTokens([]byte(cfg.JWTSecret)),
@@ -161,6 +166,8 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 		mfa:        &controllers.MFA{Accounts: a.accounts, Validate: validator},
 		secondStep: &controllers.SecondStep{Accounts: a.accounts, Validate: validator, Cookies: cookies},
 		mfaAdmin:   &controllers.MFAAdmin{Accounts: a.accounts},
+		passkeys:   &controllers.Passkeys{Accounts: a.accounts, Validate: validator},
+		passkeyIn:  &controllers.PasskeyLogin{Accounts: a.accounts, Validate: validator, Cookies: cookies},
 		devices:    &controllers.Devices{Sessions: st, Accounts: a.accounts, Now: now},
 		usersAdmin: &controllers.UsersAdmin{Users: st, Accounts: a.accounts, Validate: validator},
 		recovery:   &controllers.Recovery{Accounts: a.accounts, Validate: validator},

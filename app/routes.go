@@ -26,6 +26,9 @@ func (a *App) routes(r *gin.Engine) {
 	r.POST("/register", limit(a.limits.register), h(hs.register.Handle))
 	r.POST("/auth", limit(a.limits.auth), h(hs.login.Handle))
 	r.POST("/auth/mfa", limit(a.limits.auth), h(hs.secondStep.Handle))
+	r.POST("/auth/mfa/passkey/options", limit(a.limits.auth), h(hs.passkeyIn.MFAOptions))
+	r.POST("/auth/passkey/options", limit(a.limits.auth), h(hs.passkeyIn.Options))
+	r.POST("/auth/passkey", limit(a.limits.auth), h(hs.passkeyIn.Handle))
 	r.POST("/refresh", limit(a.limits.refresh), h(hs.refresh.Handle))
 	r.POST("/logout", authn, h(hs.logout.Handle))
 
@@ -45,6 +48,11 @@ func (a *App) routes(r *gin.Engine) {
 	me.POST("/mfa/totp/confirm", h(hs.mfa.ConfirmTOTP))
 	me.DELETE("/mfa/totp", h(hs.mfa.DisableTOTP))
 	me.POST("/mfa/recovery-codes", h(hs.mfa.RecoveryCodes))
+	me.POST("/passkeys/options", h(hs.passkeys.Options))
+	me.POST("/passkeys", h(hs.passkeys.Create))
+	me.GET("/passkeys", h(hs.passkeys.List))
+	me.PATCH("/passkeys/:id", h(hs.passkeys.Rename))
+	me.DELETE("/passkeys/:id", h(hs.passkeys.Delete))
 
 	r.GET("/events", authn, h(hs.events.Stream))
 

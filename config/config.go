@@ -75,6 +75,12 @@ type Config struct {
 
 	// Second factors.
 	EncryptionKey string // seals secrets kept at rest (TOTP) and keys the recovery codes' hashes; empty: JWTSecret does (AtRestKey)
+	// WebAuthnRPID is the passkeys' relying party: the domain their
+	// credentials are scoped to; empty turns passkeys off.
+	WebAuthnRPID string
+	// WebAuthnOrigins are the origins passkeys may be used from, as set;
+	// empty: RelyingPartyOrigins derives them from PUBLIC_URL.
+	WebAuthnOrigins []string
 }
 
 // DefaultMailFrom is MAIL_FROM when it is unset.
@@ -90,6 +96,58 @@ func (c Config) AtRestKey() []byte {
 		return []byte(c.EncryptionKey)
 	}
 	return []byte(c.JWTSecret)
+}
+
+// RelyingPartyOrigins are the origins passkeys may be used from:
+// WEBAUTHN_ORIGINS, or else PUBLIC_URL's origin and, in development with
+// the RP ID localhost, http://localhost on PUBLIC_URL's port (what a
+// browser opens); only origins on the RP ID (it or a subdomain) are kept.
+func (c Config) RelyingPartyOrigins() []string {
+	if len(c.WebAuthnOrigins) > 0 || c.WebAuthnRPID == "" {
+		return c.WebAuthnOrigins
+	}
+	var out []string
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || u.Host == "" {
+		return nil
+	}
+	if onRPID(u.Hostname(), c.WebAuthnRPID) {
+		out = append(out, strings.ToLower(u.Scheme+"://"+u.Host))
+	}
+	if c.Env == Development && c.WebAuthnRPID == "localhost" && u.Hostname() != "localhost" {
+		local := "http://localhost"
+		if p := u.Port(); p != "" {
+			local += ":" + p
+		}
+		out = append(out, local)
+	}
+	return out
+}
+
+// onRPID reports whether host may use passkeys of rpID: it is rpID or a
+// subdomain of it.
+func onRPID(host, rpID string) bool {
+	host, rpID = strings.ToLower(host), strings.ToLower(rpID)
+	return host == rpID || strings.HasSuffix(host, "."+rpID)
+}
+
+// validRPID reports whether v can be a WebAuthn RP ID: a domain name
+// (browsers refuse an IP address), without scheme, port or path.
+func validRPID(v string) bool {
+	if net.ParseIP(v) != nil || len(v) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(v, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Embedded reports whether Listo runs its own embedded database.
@@ -108,6 +166,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("data_dir", c.DataDir),
 		slog.Bool("jwt_secret_set", c.JWTSecret != ""),
 		slog.Bool("encryption_key_set", c.EncryptionKey != ""),
+		slog.String("webauthn_rp_id", c.WebAuthnRPID),
+		slog.Any("webauthn_origins", c.RelyingPartyOrigins()),
 		slog.Duration("access_token_ttl", c.AccessTTL),
 		slog.Duration("refresh_token_ttl", c.RefreshTTL),
 		slog.Int("bcrypt_cost", c.BcryptCost),
@@ -374,6 +434,23 @@ func variables() []variable {
 			c.PublicURL = strings.TrimRight(v, "/")
 			return nil
 		}},
+		{"WEBAUTHN_RP_ID", "", "passkeys' relying party: the domain they are scoped to, like todo.example.com (default: the host of PUBLIC_URL; localhost in development without PUBLIC_URL; passkeys are off in production without either)", func(c *Config, v string) error {
+			if v != "" && !validRPID(v) {
+				return errors.New("must be a domain name like todo.example.com, without scheme, port or path, and not an IP address")
+			}
+			c.WebAuthnRPID = strings.ToLower(v)
+			return nil
+		}},
+		{"WEBAUTHN_ORIGINS", "", "comma-separated origins passkeys may be used from, each on WEBAUTHN_RP_ID (default: PUBLIC_URL's origin; in development also http://localhost on its port)", func(c *Config, v string) error {
+			for _, o := range splitList(v) {
+				u, err := url.Parse(o)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+					return fmt.Errorf("%q is not an origin like https://todo.example.com", o)
+				}
+				c.WebAuthnOrigins = append(c.WebAuthnOrigins, strings.ToLower(o))
+			}
+			return nil
+		}},
 		{"NOTIFY_NEW_DEVICE", "true", "mail a notice when a new device logs in to an account", boolVar(func(c *Config) *bool { return &c.NotifyNewDevice })},
 		{"REQUIRE_VERIFIED_EMAIL", "false", "refuse logins (403) until the email address is verified", boolVar(func(c *Config) *bool { return &c.RequireVerifiedEmail })},
 		{"RATE_FORGOT_PER_HOUR", "5", "POST /password/forgot and verification resends per hour per client IP (0 disables)", intVar(func(c *Config) *int { return &c.RateForgotPerHour })},
@@ -473,6 +550,24 @@ func Load(getenv func(string) string) (Config, error) {
 			host = "localhost" // a browser cannot open 0.0.0.0
 		}
 		c.PublicURL = "http://" + net.JoinHostPort(host, strconv.Itoa(c.Port))
+	}
+	if c.WebAuthnRPID == "" && !bad["WEBAUTHN_RP_ID"] {
+		// The host of a PUBLIC_URL that was set; localhost in
+		// development; in production without either, passkeys are off.
+		if u, err := url.Parse(getenv("PUBLIC_URL")); getenv("PUBLIC_URL") != "" && err == nil && validRPID(u.Hostname()) {
+			c.WebAuthnRPID = strings.ToLower(u.Hostname())
+		} else if c.Env == Development {
+			c.WebAuthnRPID = "localhost"
+		}
+	}
+	if origins := getenv("WEBAUTHN_ORIGINS"); c.WebAuthnRPID != "" {
+		for _, o := range c.WebAuthnOrigins {
+			if u, _ := url.Parse(o); !onRPID(u.Hostname(), c.WebAuthnRPID) {
+				errs = append(errs, fmt.Errorf("WEBAUTHN_ORIGINS=%q: %q is not on the RP ID %q: its host must be the RP ID or a subdomain of it", origins, o, c.WebAuthnRPID))
+			}
+		}
+	} else if len(c.WebAuthnOrigins) > 0 && !bad["WEBAUTHN_RP_ID"] {
+		errs = append(errs, fmt.Errorf("WEBAUTHN_ORIGINS=%q: there is no RP ID to use them with (set WEBAUTHN_RP_ID, or PUBLIC_URL to take it from)", origins))
 	}
 	if c.Env == Production && c.SMTPURL != "" && c.PublicURL == "" && !bad["PUBLIC_URL"] {
 		errs = append(errs, errors.New("PUBLIC_URL is required when ENV=production and SMTP_URL is set: it is the base of the links in mails, e.g. https://todo.example.com"))

@@ -93,6 +93,8 @@ var badValues = map[string][]badValue{
 	"MAIL_FROM":               {{value: "no-reply"}, {value: "Listo"}, {value: "a@example.com, b@example.com"}, {value: "Listo <no-reply@example.com>\r\nBcc: x@example.com"}},
 	"PUBLIC_URL":              {{value: "todo.example.com"}, {value: "ftp://todo.example.com"}, {value: "https://"}, {value: "https://todo.example.com/?a=1"}, {value: "https://todo.example.com/#/"}, {value: "https://todo.example.com?"}, {value: "https://admin:hunter2-public@todo.example.com", hidden: "hunter2-public"}},
 	"NOTIFY_NEW_DEVICE":       {{value: "yes"}},
+	"WEBAUTHN_RP_ID":          {{value: "https://todo.example.com"}, {value: "todo.example.com:443"}, {value: "127.0.0.1"}, {value: "::1"}, {value: "todo.example.com/app"}, {value: "-todo.example.com"}, {value: "todo..example.com"}, {value: "todo example.com"}},
+	"WEBAUTHN_ORIGINS":        {{value: "todo.example.com"}, {value: "https://todo.example.com/app"}, {value: "ftp://todo.example.com"}, {value: "https://example.com"}, {value: "http://localhost.evil.example"}},
 	"REQUIRE_VERIFIED_EMAIL":  {{value: "on"}},
 	"RATE_FORGOT_PER_HOUR":    {{value: "-1"}, {value: "five"}},
 	"MAIL_PER_EMAIL_PER_HOUR": {{value: "-1"}, {value: "3.5"}},
@@ -308,6 +310,7 @@ func TestLoad(t *testing.T) {
 		EventsPing:            25 * time.Second,
 		MailFrom:              config.DefaultMailFrom,
 		PublicURL:             "http://127.0.0.1:8080",
+		WebAuthnRPID:          "localhost",
 		NotifyNewDevice:       true,
 		RateForgotPerHour:     5,
 		MailPerEmailPerHour:   3,
@@ -337,7 +340,8 @@ func TestLoad(t *testing.T) {
 			env:  map[string]string{"ENV": config.Production, "JWT_SECRET": secret32},
 			want: with(func(c *config.Config) {
 				c.Env, c.Host, c.JWTSecret = config.Production, "0.0.0.0", secret32
-				c.PublicURL = "" // no default in production: no SMTP_URL, no links
+				c.PublicURL = ""    // no default in production: no SMTP_URL, no links
+				c.WebAuthnRPID = "" // nor passkeys
 			}),
 			wantAddr:   "0.0.0.0:8080",
 			wantSecure: true,
@@ -388,6 +392,8 @@ func TestLoad(t *testing.T) {
 				"REQUIRE_VERIFIED_EMAIL":      "true",
 				"RATE_FORGOT_PER_HOUR":        "0",
 				"MAIL_PER_EMAIL_PER_HOUR":     "10",
+				"WEBAUTHN_RP_ID":              "Example.com",
+				"WEBAUTHN_ORIGINS":            "https://example.com, https://app.example.com",
 			},
 			want: config.Config{
 				Env:                   config.Production,
@@ -432,6 +438,8 @@ func TestLoad(t *testing.T) {
 				RequireVerifiedEmail:  true,
 				RateForgotPerHour:     0,
 				MailPerEmailPerHour:   10,
+				WebAuthnRPID:          "example.com",
+				WebAuthnOrigins:       []string{"https://example.com", "https://app.example.com"},
 			},
 			wantAddr:   "[::1]:0",
 			wantSecure: true,
@@ -698,5 +706,47 @@ func TestAtRestKey(t *testing.T) {
 	}
 	if got := string(cfg.AtRestKey()); got != maskedAtRest {
 		t.Errorf("AtRestKey() = %q; want ENCRYPTION_KEY", got)
+	}
+}
+
+func TestRelyingParty(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		rpID    string
+		origins []string
+	}{
+		{"development", map[string]string{}, "localhost", []string{"http://localhost:8080"}},
+		{"development on localhost", map[string]string{"HOST": "0.0.0.0"}, "localhost", []string{"http://localhost:8080"}},
+		{"the host of PUBLIC_URL", map[string]string{"PUBLIC_URL": "https://Todo.Example.com/app"}, "todo.example.com", []string{"https://todo.example.com"}},
+		{"PUBLIC_URL with an IP address in development", map[string]string{"PUBLIC_URL": "http://192.0.2.7:8080"}, "localhost", []string{"http://localhost:8080"}},
+		{"production", map[string]string{"ENV": config.Production, "JWT_SECRET": secret32, "PUBLIC_URL": "https://todo.example.com"}, "todo.example.com", []string{"https://todo.example.com"}},
+		{"production without PUBLIC_URL: off", map[string]string{"ENV": config.Production, "JWT_SECRET": secret32}, "", nil},
+		{"set", map[string]string{"PUBLIC_URL": "https://todo.example.com", "WEBAUTHN_RP_ID": "example.com"}, "example.com", []string{"https://todo.example.com"}},
+		{"origins set", map[string]string{"WEBAUTHN_RP_ID": "example.com", "WEBAUTHN_ORIGINS": "https://a.example.com,https://b.example.com:8443"}, "example.com", []string{"https://a.example.com", "https://b.example.com:8443"}},
+		{"PUBLIC_URL off the RP ID", map[string]string{"PUBLIC_URL": "https://todo.example.org", "WEBAUTHN_RP_ID": "example.com"}, "example.com", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := config.Load(env(tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.WebAuthnRPID != tt.rpID {
+				t.Errorf("WebAuthnRPID = %q; want %q", cfg.WebAuthnRPID, tt.rpID)
+			}
+			if diff := cmp.Diff(tt.origins, cfg.RelyingPartyOrigins()); diff != "" {
+				t.Errorf("RelyingPartyOrigins() (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// PORT=0: the app fills PUBLIC_URL in once it listens.
+	cfg, err := config.Load(env(map[string]string{"PORT": "0"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.PublicURL = "http://127.0.0.1:41234"
+	if diff := cmp.Diff([]string{"http://localhost:41234"}, cfg.RelyingPartyOrigins()); diff != "" {
+		t.Errorf("RelyingPartyOrigins() with PORT=0 (-want +got):\n%s", diff)
 	}
 }

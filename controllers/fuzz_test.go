@@ -46,9 +46,13 @@ func decodeTargets() map[string]decodeTarget {
 	return map[string]decodeTarget{
 		"auth":             {new: func() any { return new(authRequest) }},
 		"auth_mfa":         {new: func() any { return new(authMFARequest) }},
+		"auth_passkey":     {new: func() any { return new(authPasskeyRequest) }},
 		"current_password": {new: func() any { return new(currentPasswordRequest) }},
 		"email_resend":     {new: func() any { return new(emailRequest) }},
 		"email_token":      {new: func() any { return new(tokenRequest) }},
+		"mfa_token":        {new: func() any { return new(mfaTokenRequest) }},
+		"passkey_create":   {new: func() any { return new(passkeyCreateRequest) }},
+		"passkey_patch":    {new: func() any { return new(passkeyPatchRequest) }},
 		"password_forgot":  {new: func() any { return new(emailRequest) }},
 		"password_reset":   {new: func() any { return new(resetRequest) }},
 		"refresh":          {new: func() any { return new(refreshRequest) }, optional: true},

@@ -19,6 +19,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"listo/apptest"
+	"listo/apptest/softauthn"
 	"listo/mailtest"
 	"listo/models"
 )
@@ -309,6 +310,7 @@ func TestContract(t *testing.T) {
 	dave := k.newUser(t, "dave")
 	root := k.newUser(t, "root")
 	frank := k.newUser(t, "frank")
+	gina := k.newUser(t, "gina")
 	role := models.RoleAdmin
 	if _, err := k.srv.Store().UpdateUser(context.Background(), root.id, models.UserPatch{Role: &role}, time.Now()); err != nil {
 		t.Fatal(err)
@@ -339,6 +341,21 @@ func TestContract(t *testing.T) {
 		}
 	}
 	ulla := "ulla@example.com"
+	_, port, _ := strings.Cut(strings.TrimPrefix(k.srv.URL(), "http://"), ":")
+	authenticator := softauthn.New("http://localhost:" + port)
+	var creationOptions, requestOptions []byte
+	var passkeyID, challengeID, ginaToken string
+	var assertion json.RawMessage
+	keepOptions := func(dst *[]byte) func(*testing.T, *apptest.Response) {
+		return func(t *testing.T, r *apptest.Response) { *dst = r.Body }
+	}
+	getAssertion := func(t *testing.T, options []byte) json.RawMessage {
+		b, err := authenticator.Get(options, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
 	var totpSecret, mfaToken string
 	var frankCodes []string
 	codes := func(t *testing.T, r *apptest.Response) {
@@ -496,6 +513,56 @@ func TestContract(t *testing.T) {
 			return request{as: frank.Client, path: "/user/mfa/totp", body: map[string]any{"current_password": frank.password, "code": frankCodes[0]}}
 		}},
 		{name: "not on", op: "DELETE /user/mfa/totp", status: 409, req: as(frank, "/user/mfa/totp", map[string]any{"current_password": frank.password, "code": "123456"})},
+
+		// Passkeys: add one, log in with it alone and as a second step.
+		{name: "", op: "POST /user/passkeys/options", status: 200, req: as(gina, "/user/passkeys/options", nil), then: keepOptions(&creationOptions)},
+		{name: "not a credential", op: "POST /user/passkeys", status: 422, req: as(gina, "/user/passkeys", map[string]any{"name": "Laptop", "credential": map[string]any{"id": "x"}})},
+		{name: "", op: "POST /user/passkeys", status: 201, req: func(t *testing.T) request {
+			cred, _, err := authenticator.Create(creationOptions)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return request{as: gina.Client, path: "/user/passkeys", body: map[string]any{"name": "Laptop", "credential": json.RawMessage(cred)}}
+		}, then: func(t *testing.T, r *apptest.Response) { passkeyID, _ = r.JSON(t)["id"].(string) }},
+		{name: "", op: "GET /user/passkeys", status: 200, req: as(gina, "/user/passkeys", nil)},
+		{name: "", op: "PATCH /user/passkeys/{id}", status: 200, req: func(*testing.T) request {
+			return request{as: gina.Client, path: "/user/passkeys/" + passkeyID, body: map[string]any{"name": "Work laptop"}}
+		}},
+		{name: "unknown", op: "PATCH /user/passkeys/{id}", status: 404, req: as(gina, "/user/passkeys/nope", map[string]any{"name": "x"})},
+		{name: "", op: "POST /auth/passkey/options", status: 200, req: anon("/auth/passkey/options", nil), then: func(t *testing.T, r *apptest.Response) {
+			var o struct {
+				ChallengeID string          `json:"challenge_id"`
+				PublicKey   json.RawMessage `json:"publicKey"`
+			}
+			r.Decode(t, &o)
+			challengeID, requestOptions = o.ChallengeID, []byte(`{"publicKey":`+string(o.PublicKey)+`}`)
+		}},
+		{name: "", op: "POST /auth/passkey", status: 200, req: func(t *testing.T) request {
+			assertion = getAssertion(t, requestOptions)
+			return request{path: "/auth/passkey", body: map[string]any{"challenge_id": challengeID, "credential": assertion, "device": "Laptop"}}
+		}},
+		{name: "replayed", op: "POST /auth/passkey", status: 401, req: func(*testing.T) request {
+			return request{path: "/auth/passkey", body: map[string]any{"challenge_id": challengeID, "credential": assertion}}
+		}},
+		{name: "not an assertion", op: "POST /auth/passkey", status: 422, req: anon("/auth/passkey", map[string]any{"challenge_id": "x", "credential": map[string]any{"id": "x"}})},
+		{name: "passkey as second step", op: "POST /auth", status: 200, req: anon("/auth", map[string]any{"email": gina.email, "password": gina.password}),
+			then: func(t *testing.T, r *apptest.Response) { ginaToken, _ = r.JSON(t)["mfa_token"].(string) }},
+		{name: "unknown token", op: "POST /auth/mfa/passkey/options", status: 401, req: anon("/auth/mfa/passkey/options", map[string]any{"mfa_token": "nope"})},
+		{name: "", op: "POST /auth/mfa/passkey/options", status: 200, req: func(*testing.T) request {
+			return request{path: "/auth/mfa/passkey/options", body: map[string]any{"mfa_token": ginaToken}}
+		}, then: keepOptions(&requestOptions)},
+		{name: "passkey", op: "POST /auth/mfa", status: 200, req: func(t *testing.T) request {
+			return request{path: "/auth/mfa", body: map[string]any{"mfa_token": ginaToken, "credential": getAssertion(t, requestOptions)}}
+		}},
+		{name: "wrong password", op: "DELETE /user/passkeys/{id}", status: 403, req: func(*testing.T) request {
+			return request{as: gina.Client, path: "/user/passkeys/" + passkeyID, body: map[string]any{"current_password": "nope"}}
+		}},
+		{name: "", op: "DELETE /user/passkeys/{id}", status: 204, req: func(*testing.T) request {
+			return request{as: gina.Client, path: "/user/passkeys/" + passkeyID, body: map[string]any{"current_password": gina.password}}
+		}},
+		{name: "gone", op: "DELETE /user/passkeys/{id}", status: 404, req: func(*testing.T) request {
+			return request{as: gina.Client, path: "/user/passkeys/" + passkeyID, body: map[string]any{"current_password": gina.password}}
+		}},
 
 		{name: "wrong password", op: "DELETE /user", status: 403, req: as(erin, "/user", map[string]any{"password": "nope"})},
 		{name: "", op: "DELETE /user", status: 204, req: as(erin, "/user", map[string]any{"password": erin.password})},

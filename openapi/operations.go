@@ -245,6 +245,7 @@ func operations() map[string]operation {
 	changed := fail(http.StatusPreconditionFailed, "If-Match names another version: nothing changed; read the todo again")
 	bulkStopped := fail(http.StatusServiceUnavailable, "the change stopped before it was complete (changed says how many todos it changed); send it again to continue")
 	grantCookies := "SetCookie"
+	passkeysOff := fail(http.StatusServiceUnavailable, "passkeys are not configured (no WEBAUTHN_RP_ID, or no origin on it)")
 
 	return map[string]operation{
 		"GET /healthz": {
@@ -289,6 +290,37 @@ func operations() map[string]operation {
 				fail(http.StatusUnauthorized, "the mfa_token is unknown, expired, used, or burnt by 5 wrong answers: log in again", typeMFATokenInvalid),
 				fail(http.StatusForbidden, "the account was disabled meanwhile"),
 				fail(http.StatusTooManyRequests, "the email is locked after too many failures"),
+			},
+		},
+		"POST /auth/mfa/passkey/options": {
+			id: "mfaPasskeyOptions", tag: "Authentication", summary: "Log in: a passkey for the second step",
+			description: "Request options allowing the user's passkeys, for POST /auth/mfa with credential. Newer options replace older ones; the mfa_token stays as it was.",
+			body:        jsonBody, schema: "mfa_token", limited: true, store: true,
+			replies: []reply{ok(200, "The options for navigator.credentials.get().", "PasskeyRequestOptions")},
+			fails: []failure{
+				fail(http.StatusUnauthorized, "the mfa_token is unknown, expired, used, or burnt", typeMFATokenInvalid),
+				fail(http.StatusConflict, "the account has no passkey"),
+				passkeysOff,
+			},
+		},
+		"POST /auth/passkey/options": {
+			id: "passkeyLoginOptions", tag: "Authentication", summary: "Log in with a passkey: the options",
+			description: "Begins a passwordless login: request options for any discoverable passkey of this site, user verification required, and the challenge_id (single use, 5 minutes, kept in the database) to answer POST /auth/passkey with.",
+			limited:     true, store: true,
+			replies: []reply{ok(200, "The options and their challenge_id.", "PasskeyLoginOptions")},
+			fails:   []failure{passkeysOff},
+		},
+		"POST /auth/passkey": {
+			id: "passkeyLogin", tag: "Authentication", summary: "Log in with a passkey",
+			description: `With the challenge_id and the authenticator's assertion: a complete login, no second step, answered as POST /auth (device and "cookie" as there); the access tokens say amr [hwk or swk, mfa]. The challenge is used up first, so an assertion works once; its origin and RP ID are checked, and a sign counter that goes backwards (a cloned key) is refused and logged.`,
+			body:        jsonBody, schema: "auth_passkey", limited: true, store: true,
+			replies: []reply{{status: 200, description: "The session's tokens.", media: "application/json", schema: "Grant", headers: []string{grantCookies}}},
+			fails: []failure{
+				fail(http.StatusUnauthorized, "an unknown, deleted or cloned passkey, another user handle, a wrong origin or RP ID, no user verification, or a used or expired challenge_id"),
+				fail(http.StatusForbidden, "the account is disabled"),
+				fail(http.StatusForbidden, "the email is not verified yet (REQUIRE_VERIFIED_EMAIL)", typeEmailUnverified),
+				fail(http.StatusUnprocessableEntity, "credential is not a WebAuthn assertion (errors names /credential)", typeValidation),
+				passkeysOff,
 			},
 		},
 		"POST /refresh": {
@@ -442,6 +474,49 @@ func operations() map[string]operation {
 			fails: []failure{
 				fail(http.StatusForbidden, "current_password is wrong (errors names /current_password)"),
 				fail(http.StatusConflict, "the account has no second factor for codes to stand in for"),
+				fail(http.StatusTooManyRequests, "the account's email is locked after too many wrong passwords, or another password check of the account is running"),
+				busy,
+			},
+		},
+
+		"POST /user/passkeys/options": {
+			id: "passkeyCreationOptions", tag: "Second factors", summary: "Add a passkey: the options",
+			description: "Creation options for navigator.credentials.create(), excluding the caller's passkeys; the answer goes to POST /user/passkeys within 5 minutes.",
+			access:      user,
+			replies:     []reply{ok(200, "The options.", "PasskeyCreationOptions")},
+			fails:       []failure{fail(http.StatusConflict, "the caller holds the most passkeys an account may (20)", typeLimitReached), passkeysOff},
+		},
+		"POST /user/passkeys": {
+			id: "createPasskey", tag: "Second factors", summary: "Add a passkey",
+			description: "The authenticator's answer to the options registers a passkey (its challenge is used up). From now on a password login needs a second step, and the passkey can log in alone.",
+			access:      user, body: jsonBody, schema: "passkey_create",
+			replies: []reply{ok(201, "The passkey. Location is /user/passkeys/{id}.", "Passkey", "Location")},
+			fails: []failure{
+				fail(http.StatusUnprocessableEntity, "credential is not a registration, answers no registration in progress of the caller's, or does not verify (origin, RP ID, challenge); errors names /credential", typeValidation),
+				fail(http.StatusConflict, "the passkey is registered already"),
+				fail(http.StatusConflict, "the caller holds the most passkeys an account may (20)", typeLimitReached),
+				passkeysOff,
+			},
+		},
+		"GET /user/passkeys": {
+			id: "listPasskeys", tag: "Second factors", summary: "The caller's passkeys",
+			access:  user,
+			replies: []reply{ok(200, "The passkeys, oldest first.", "PasskeyList")},
+		},
+		"PATCH /user/passkeys/{id}": {
+			id: "renamePasskey", tag: "Second factors", summary: "Rename a passkey",
+			access: user, body: jsonBody, schema: "passkey_patch",
+			replies: []reply{ok(200, "The passkey, renamed.", "Passkey")},
+			fails:   []failure{fail(http.StatusNotFound, "no such passkey of the caller's")},
+		},
+		"DELETE /user/passkeys/{id}": {
+			id: "deletePasskey", tag: "Second factors", summary: "Delete a passkey",
+			description: "With the current password. It can no longer log in; the last second factor gone, the recovery codes go too.",
+			access:      user, body: jsonBody, schema: "current_password",
+			replies: []reply{noContent("Deleted.")},
+			fails: []failure{
+				fail(http.StatusForbidden, "current_password is wrong (errors names /current_password)"),
+				fail(http.StatusNotFound, "no such passkey of the caller's"),
 				fail(http.StatusTooManyRequests, "the account's email is locked after too many wrong passwords, or another password check of the account is running"),
 				busy,
 			},
