@@ -307,18 +307,16 @@ func TestEmailChangeToAnAddressTakenMeanwhile(t *testing.T) {
 // logged without the link.
 func TestDeadMailServer(t *testing.T) {
 	srv := apptest.Start(t, apptest.Options{Env: map[string]string{"SMTP_URL": mailtest.DeadURL(t)}})
-	for _, req := range []struct {
-		path   string
-		body   map[string]any
-		status int
-	}{
-		{"/register", map[string]any{"email": "dead@example.com", "password": "a fine long passphrase"}, http.StatusCreated},
-		{"/password/forgot", map[string]any{"email": "dead@example.com"}, http.StatusAccepted},
-	} {
+	// Registration sends a verification mail; it succeeds all the same.
+	srv.Client().Do("POST", "/register", map[string]any{"email": "dead@example.com", "password": "a fine long passphrase"}).Expect(t, http.StatusCreated)
+	// The mail is never on the request path: the answer comes at once (the
+	// bound is the issue's; the request does no bcrypt work, so only a
+	// wait for the SMTP server could approach it).
+	for range 3 {
 		start := time.Now()
-		srv.Client().Do("POST", req.path, req.body).Expect(t, req.status)
+		srv.Client().Do("POST", "/password/forgot", map[string]any{"email": "dead@example.com"}).Expect(t, http.StatusAccepted)
 		if d := time.Since(start); d > time.Second {
-			t.Errorf("POST %s took %v with a dead mail server", req.path, d)
+			t.Errorf("POST /password/forgot took %v with a dead mail server", d)
 		}
 	}
 	if logs := srv.Logs.String(); strings.Contains(logs, "token=") {
