@@ -22,9 +22,12 @@ type todoLayout interface {
 	coll(userID string) *mongo.Collection
 	// indexes are the todo indexes that EnsureIndexes creates.
 	indexes() []indexSet
-	// byID is the filter that reads userID's todo oid (findTodo checks the
-	// owner of what it read, whatever the filter).
-	byID(userID string, oid bson.ObjectID) bson.D
+	// get reads userID's todo oid for a read request (mongo.ErrNoDocuments,
+	// mapped, when userID has no such todo).
+	get(ctx context.Context, userID string, oid bson.ObjectID) (todoDoc, error)
+	// current reads userID's todo oid inside a write (under the write lock
+	// where there is one): what a conditional write starts from.
+	current(ctx context.Context, userID string, oid bson.ObjectID) (todoDoc, error)
 	// guard is the filter of a conditional write on d as read: it matches
 	// nothing once d changed since (see errRaced).
 	guard(d todoDoc) bson.D
@@ -33,6 +36,19 @@ type todoLayout interface {
 	// list returns the todos of the page that q asks for, and how many of
 	// userID's todos match q in all.
 	list(ctx context.Context, userID string, q models.TodoQuery) ([]todoDoc, int, error)
+
+	// The embedded layout's write-through cache (cache.go) hears of every
+	// todo write, inside the write and once the database acknowledged it:
+	// wrote, that docs (userID's) are stored as they are (inserted, or
+	// updated as the database answered); deleted, that userID's todos ids
+	// are deleted; lost, that a write's outcome is unknown (it failed
+	// without the server refusing it, see refused), or that userID's todos
+	// were dropped. Every write of a todo collection calls them.
+	wrote(userID string, docs ...todoDoc)
+	deleted(userID string, ids ...bson.ObjectID)
+	lost(userID string)
+	// cacheStats describes the cache (the zero value where there is none).
+	cacheStats() CacheStats
 
 	// The per-user cap (see Store.insertTodos):
 	//
@@ -117,6 +133,19 @@ func findAll[T any](ctx context.Context, c *mongo.Collection, filter bson.D, opt
 	return cur.All(ctx, docs)
 }
 
+// findTodo reads one todo from c with filter, and checks that userID owns
+// it (mongo.ErrNoDocuments otherwise).
+func findTodo(ctx context.Context, c *mongo.Collection, filter bson.D, userID string) (todoDoc, error) {
+	var d todoDoc
+	if err := c.FindOne(ctx, filter).Decode(&d); err != nil {
+		return todoDoc{}, err
+	}
+	if d.UserID != userID {
+		return todoDoc{}, mongo.ErrNoDocuments
+	}
+	return d, nil
+}
+
 // sharedTodos is the MongoDB layout: one todos collection whose indexes
 // (todoIndexes) all start with user_id, so that every todo query reads an
 // index range of one user. Writes run concurrently, also on other
@@ -138,6 +167,24 @@ func (l sharedTodos) indexes() []indexSet { return []indexSet{{l.todos, todoInde
 func (l sharedTodos) byID(userID string, oid bson.ObjectID) bson.D {
 	return bson.D{{Key: "_id", Value: oid}, {Key: "user_id", Value: userID}}
 }
+
+func (l sharedTodos) get(ctx context.Context, userID string, oid bson.ObjectID) (d todoDoc, err error) {
+	err = l.op(ctx, "todos.by_id", func(ctx context.Context) (err error) {
+		d, err = findTodo(ctx, l.todos, l.byID(userID, oid), userID)
+		return err
+	})
+	return d, err
+}
+
+func (l sharedTodos) current(ctx context.Context, userID string, oid bson.ObjectID) (todoDoc, error) {
+	return findTodo(ctx, l.todos, l.byID(userID, oid), userID)
+}
+
+// MongoDB has no cache: several instances may write one database.
+func (l sharedTodos) wrote(string, ...todoDoc)         {}
+func (l sharedTodos) deleted(string, ...bson.ObjectID) {}
+func (l sharedTodos) lost(string)                      {}
+func (l sharedTodos) cacheStats() CacheStats           { return CacheStats{} }
 
 // guard is {_id, user_id, version}: the write is atomic by itself and
 // matches nothing if the todo changed since the read.
@@ -283,6 +330,12 @@ func (l sharedTodos) deleteAll(ctx context.Context, userID string) error {
 // it in Go), so one todo's update or delete costs about 20 µs per todo of
 // its owner with 10 KB notes (100 ms at 5,000), a read by id about half
 // that.
+//
+// Reads are answered from the write-through cache (cache.go) when there is
+// one (EMBEDDED_CACHE_MB above 0): lists, reads by id and the "last order"
+// of a create from memory, after one query per user on a miss; a write
+// starts from the cached todo instead of reading it again. Without it, or
+// for a user too large for it, they read the database as described here.
 type perUserTodos struct {
 	db *mongo.Database
 	// fallback holds the todos of user ids that are not ObjectIDs and so
@@ -291,10 +344,17 @@ type perUserTodos struct {
 	fallback  *mongo.Collection
 	op, write opFunc
 	counts    *todoCounts
+	cache     *todoCache // nil: no cache
 }
 
-func newPerUserTodos(db *mongo.Database, op, write opFunc) todoLayout {
-	return perUserTodos{db: db, fallback: db.Collection("todos"), op: op, write: write, counts: newTodoCounts()}
+// newPerUserTodos makes the embedded layout, with a cache of at most
+// cacheBytes (none when it is not positive).
+func newPerUserTodos(db *mongo.Database, op, write opFunc, cacheBytes int64) todoLayout {
+	l := perUserTodos{db: db, fallback: db.Collection("todos"), op: op, write: write, counts: newTodoCounts()}
+	if cacheBytes > 0 {
+		l.cache = newTodoCache(cacheBytes, l.load)
+	}
+	return l
 }
 
 func (l perUserTodos) coll(userID string) *mongo.Collection {
@@ -308,27 +368,106 @@ func (l perUserTodos) indexes() []indexSet { return nil }
 
 // byID is exactly {_id}, the one filter FerretDB v1 passes to SQLite
 // instead of decoding every document; findTodo checks the owner.
-func (l perUserTodos) byID(_ string, oid bson.ObjectID) bson.D {
+func (l perUserTodos) byID(oid bson.ObjectID) bson.D {
 	return bson.D{{Key: "_id", Value: oid}}
+}
+
+// get answers from the cache (loading the user on a miss), or reads by id.
+func (l perUserTodos) get(ctx context.Context, userID string, oid bson.ObjectID) (todoDoc, error) {
+	if l.cache != nil {
+		u, err := l.cache.get(ctx, userID)
+		if err != nil {
+			return todoDoc{}, err
+		}
+		if u != nil {
+			d, err := u.get(oid)
+			return d, mapErr(err)
+		}
+	}
+	var d todoDoc
+	err := l.op(ctx, "todos.by_id", func(ctx context.Context) (err error) {
+		d, err = findTodo(ctx, l.coll(userID), l.byID(oid), userID)
+		return err
+	})
+	return d, err
+}
+
+// current is the cached todo when the user is cached: under the write lock
+// the cache holds exactly what the database does. Otherwise it reads by
+// id; it never loads the user, which would hold every writer up.
+func (l perUserTodos) current(ctx context.Context, userID string, oid bson.ObjectID) (todoDoc, error) {
+	if u := l.cache.peek(userID); u != nil {
+		return u.get(oid)
+	}
+	return findTodo(ctx, l.coll(userID), l.byID(oid), userID)
 }
 
 // guard is exactly {_id} too: the read and the write happen under the
 // write lock, so nothing can change in between.
 func (l perUserTodos) guard(d todoDoc) bson.D { return bson.D{{Key: "_id", Value: d.ID}} }
 
-// listFind is the list's first read: the user's matching todos, unsorted
-// (FerretDB v1 sorts by holding every document in memory; list sorts the
-// keys instead, see list.go).
+// listFind is the list's first read without the cache: the user's
+// matching todos, unsorted (FerretDB v1 sorts by holding every document in
+// memory; list sorts the keys instead, see list.go).
 func (l perUserTodos) listFind(userID string, q models.TodoQuery) todoFind {
 	filter, _ := todoListQuery(userID, q)
 	return todoFind{coll: l.coll(userID), filter: filter}
 }
 
-// list streams the user's matching todos, unsorted, counts them and keeps
-// only the first page's in a bounded heap (see list.go).
+// list answers from the cache (loading the user on a miss); without one,
+// or for a user too large for it, it streams the user's matching todos,
+// unsorted, counts them and keeps only the page's in a bounded heap (see
+// list.go).
 func (l perUserTodos) list(ctx context.Context, userID string, q models.TodoQuery) ([]todoDoc, int, error) {
+	if l.cache != nil {
+		u, err := l.cache.get(ctx, userID)
+		if err != nil {
+			return nil, 0, err
+		}
+		if u != nil {
+			docs, total := u.list(q)
+			return docs, total, nil
+		}
+	}
 	return streamList(ctx, l.op, l.listFind(userID, q).coll, userID, q)
 }
+
+// load reads all of userID's todos with one query, for the cache; it
+// stops with over set once they take more than budget bytes.
+func (l perUserTodos) load(ctx context.Context, userID string, budget int64) (u *userTodos, over bool, err error) {
+	var todos []*cachedTodo
+	err = l.op(ctx, "todos.load", func(ctx context.Context) error {
+		todos, over = nil, false
+		cur, err := l.coll(userID).Find(ctx, bson.D{{Key: "user_id", Value: userID}}, options.Find().SetBatchSize(cacheLoadBatch))
+		if err != nil {
+			return err
+		}
+		defer cur.Close(context.WithoutCancel(ctx))
+		size := int64(cacheUserBytes)
+		for cur.Next(ctx) {
+			var d todoDoc
+			if err := cur.Decode(&d); err != nil {
+				return err
+			}
+			t := cachedFrom(d)
+			if size += t.size(); size > budget {
+				over = true
+				return nil
+			}
+			todos = append(todos, t)
+		}
+		return cur.Err()
+	})
+	if err != nil || over {
+		return nil, over, err
+	}
+	return newUserTodos(userID, todos), false, nil
+}
+
+func (l perUserTodos) wrote(userID string, docs ...todoDoc)        { l.cache.wrote(userID, docs) }
+func (l perUserTodos) deleted(userID string, ids ...bson.ObjectID) { l.cache.deleted(userID, ids) }
+func (l perUserTodos) lost(userID string)                          { l.cache.lost(userID) }
+func (l perUserTodos) cacheStats() CacheStats                      { return l.cache.stats() }
 
 // The cap on the embedded database is exact: every write runs under the
 // write lock in this process, so admit counts and the insert follows with
@@ -375,8 +514,14 @@ func (l perUserTodos) admit(ctx context.Context, userID string, n, limit int) er
 	return nil
 }
 
-// countAll counts the user's todos: FerretDB decodes each one.
+// countAll counts the user's todos: the cached ones when the user is
+// cached (counted after the caller's counts.get, so learn keeps the count
+// only if no write came in between), or with a count, for which FerretDB
+// decodes each one.
 func (l perUserTodos) countAll(ctx context.Context, userID string) (int, error) {
+	if u := l.cache.peek(userID); u != nil {
+		return u.len(), nil
+	}
 	var n int64
 	err := l.op(ctx, "todos.count", func(ctx context.Context) (err error) {
 		n, err = l.coll(userID).CountDocuments(ctx, bson.D{{Key: "user_id", Value: userID}})
@@ -392,9 +537,19 @@ func (l perUserTodos) forgetCount(userID string)        { l.counts.forget(userID
 
 func (l perUserTodos) overLimit(context.Context, string, int) (bool, error) { return false, nil }
 
-// maxOrder streams the orders of the user's todos (FerretDB v1 would sort
-// by holding every todo in memory, for one number) and keeps the greatest.
+// maxOrder is the cache's (loading the user on a miss); without it, it
+// streams the orders of the user's todos (FerretDB v1 would sort by
+// holding every todo in memory, for one number) and keeps the greatest.
 func (l perUserTodos) maxOrder(ctx context.Context, userID string) (float64, error) {
+	if l.cache != nil {
+		u, err := l.cache.get(ctx, userID)
+		if err != nil {
+			return 0, err
+		}
+		if u != nil {
+			return u.maxOrder(), nil
+		}
+	}
 	top := 0.0
 	err := l.op(ctx, "todos.max_order", func(ctx context.Context) error {
 		seen := 0
@@ -412,10 +567,11 @@ func (l perUserTodos) maxOrder(ctx context.Context, userID string) (float64, err
 
 // bulk reads the ids of the todos that c applies to once, outside the
 // write lock (FerretDB decodes every todo of the user for that filter),
-// then changes them one by one by {_id}, each read again first and left
-// alone when c no longer applies. A batch holds the write lock for at most
-// bulkBatch todos and takes no more once it has run bulkBatchTime (it
-// always takes one), so another user's write waits for at most one batch.
+// then changes them one by one by {_id}, each read again first (from the
+// cache when the user is cached) and left alone when c no longer applies.
+// A batch holds the write lock for at most bulkBatch todos and takes no
+// more once it has run bulkBatchTime (it always takes one), so another
+// user's write waits for at most one batch.
 func (l perUserTodos) bulk(ctx context.Context, userID string, c todoChange) (int, error) {
 	coll := l.coll(userID)
 	var ids []bson.ObjectID
@@ -455,30 +611,43 @@ func (l perUserTodos) bulk(ctx context.Context, userID string, c todoChange) (in
 }
 
 // changeOne applies c to one todo, under the write lock, if it still
-// applies.
+// applies. An update returns the todo as changed, for the cache.
 func (l perUserTodos) changeOne(ctx context.Context, coll *mongo.Collection, userID string, id bson.ObjectID, c todoChange) (bool, error) {
-	var d todoDoc
-	err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+	d, err := l.current(ctx, userID, id)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return false, nil
 	}
-	if err != nil || d.UserID != userID || !c.match(d) {
+	if err != nil || !c.match(d) {
 		return false, err
 	}
 	if c.update == nil {
-		res, err := coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+		res, err := coll.DeleteOne(ctx, l.byID(id))
 		if err != nil {
 			l.counts.forget(userID)
+			if !refused(err) {
+				l.cache.lost(userID)
+			}
 			return false, err
 		}
 		l.counts.add(userID, -int(res.DeletedCount))
+		l.cache.deleted(userID, []bson.ObjectID{id})
 		return res.DeletedCount == 1, nil
 	}
-	res, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, c.update)
-	if err != nil {
+	var after todoDoc
+	err = coll.FindOneAndUpdate(ctx, l.byID(id), c.update, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&after)
+	switch {
+	case errors.Is(err, mongo.ErrNoDocuments):
+		l.cache.deleted(userID, []bson.ObjectID{id})
+		return false, nil
+	case err != nil:
+		if !refused(err) {
+			l.cache.lost(userID)
+		}
 		return false, err
 	}
-	return res.ModifiedCount == 1, nil
+	// c.match held, so the update changed the todo (completed, version).
+	l.cache.wrote(userID, []todoDoc{after})
+	return true, nil
 }
 
 // deleteAll drops the user's collection: one write that takes about as
@@ -492,6 +661,7 @@ func (l perUserTodos) deleteAll(ctx context.Context, userID string) error {
 	return l.write(ctx, "todos.drop", func(ctx context.Context) error {
 		err := c.Drop(ctx)
 		l.counts.forget(userID)
+		l.cache.lost(userID)
 		return err
 	})
 }

@@ -40,6 +40,10 @@ type Options struct {
 	// Observe, when set, is called after every database operation with its
 	// name and duration (for metrics).
 	Observe func(op string, d time.Duration, err error)
+	// CacheBytes bounds the embedded database's cache of todos (see
+	// cache.go): 0 is DefaultCacheBytes, a negative value turns it off.
+	// MongoDB has none.
+	CacheBytes int64
 }
 
 // Store is the MongoDB-backed storage of Listo.
@@ -77,13 +81,19 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	s := &Store{timeout: o.Timeout, log: o.Logger, observe: o.Observe}
 	uri, layout := o.URI, newSharedTodos
 	if uri == "" {
+		cacheBytes := o.CacheBytes
+		if cacheBytes == 0 {
+			cacheBytes = DefaultCacheBytes
+		}
 		e, err := startEmbedded(o.DataDir, o.Logger)
 		if err != nil {
 			return nil, err
 		}
 		uri, s.stopEmbedded = e.uri, e.stop
 		s.writeLock = make(chan struct{}, 1)
-		layout = newPerUserTodos
+		layout = func(db *mongo.Database, op, write opFunc) todoLayout {
+			return newPerUserTodos(db, op, write, cacheBytes)
+		}
 	}
 	opts := options.Client().ApplyURI(uri).
 		SetServerSelectionTimeout(o.Timeout).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"time"
 
@@ -266,9 +265,11 @@ func (s *Store) insertTodos(ctx context.Context, op, userID string, docs []todoD
 			tried += len(batch)
 			if _, err := coll.InsertMany(ctx, batch); err != nil {
 				s.todos.forgetCount(userID)
+				s.todos.lost(userID) // part of the batch may be stored
 				return err
 			}
 			s.todos.stored(userID, len(batch))
+			s.todos.wrote(userID, batch...)
 			stored += len(batch)
 			return nil
 		})
@@ -308,6 +309,11 @@ func (s *Store) undoInsert(ctx context.Context, userID string, docs []todoDoc) {
 		err := s.write(ctx, "todos.undo_insert", func(ctx context.Context) error {
 			_, err := s.todos.coll(userID).DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
 			s.todos.forgetCount(userID)
+			if err != nil {
+				s.todos.lost(userID)
+			} else {
+				s.todos.deleted(userID, ids...)
+			}
 			return err
 		})
 		if err != nil {
@@ -324,32 +330,15 @@ func (s *Store) TodoByID(ctx context.Context, userID, id string) (models.Todo, e
 	if err != nil {
 		return models.Todo{}, fmt.Errorf("todo: %w", err)
 	}
-	var d todoDoc
-	err = s.op(ctx, "todos.by_id", func(ctx context.Context) (err error) {
-		d, err = s.findTodo(ctx, userID, oid)
-		return err
-	})
+	d, err := s.todos.get(ctx, userID, oid)
 	if err != nil {
 		return models.Todo{}, fmt.Errorf("todo: %w", err)
 	}
 	return d.model(), nil
 }
 
-// findTodo reads one todo of userID with the layout's filter, and checks
-// its owner.
-func (s *Store) findTodo(ctx context.Context, userID string, oid bson.ObjectID) (todoDoc, error) {
-	var d todoDoc
-	if err := s.todos.coll(userID).FindOne(ctx, s.todos.byID(userID, oid)).Decode(&d); err != nil {
-		return todoDoc{}, err
-	}
-	if d.UserID != userID {
-		return todoDoc{}, mongo.ErrNoDocuments
-	}
-	return d, nil
-}
-
 // writeTodo is one conditional write on one of userID's todos: it reads
-// the todo, checks pre against its version (models.ErrPreconditionFailed
+// the todo (the layout's current), checks pre against its version (models.ErrPreconditionFailed
 // when not met: nothing is written), and calls write with the todo, its
 // collection and the layout's guard for it, under Store.write. Of two
 // concurrent writes with the same If-Match exactly one succeeds, on both
@@ -360,7 +349,7 @@ func (s *Store) writeTodo(ctx context.Context, op, userID string, oid bson.Objec
 	write func(ctx context.Context, coll *mongo.Collection, cur todoDoc, guard bson.D) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.write(ctx, op, func(ctx context.Context) error {
-			cur, err := s.findTodo(ctx, userID, oid)
+			cur, err := s.todos.current(ctx, userID, oid)
 			if err != nil {
 				return err
 			}
@@ -395,10 +384,18 @@ func (s *Store) UpdateTodo(ctx context.Context, userID, id string, p models.Todo
 	err = s.writeTodo(ctx, "todos.update", userID, oid, pre, func(ctx context.Context, coll *mongo.Collection, cur todoDoc, guard bson.D) error {
 		err := coll.FindOneAndUpdate(ctx, guard, todoUpdate(cur, p, now),
 			options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
-		if errors.Is(err, mongo.ErrNoDocuments) {
+		switch {
+		case errors.Is(err, mongo.ErrNoDocuments):
+			s.todos.lost(userID) // the read found it, the write did not
 			return errRaced
+		case err != nil:
+			if !refused(err) {
+				s.todos.lost(userID)
+			}
+			return err
 		}
-		return err
+		s.todos.wrote(userID, d)
+		return nil
 	})
 	if err != nil {
 		return models.Todo{}, fmt.Errorf("update todo: %w", err)
@@ -444,15 +441,20 @@ func (s *Store) DeleteTodo(ctx context.Context, userID, id string, pre models.Pr
 	if err != nil {
 		return fmt.Errorf("delete todo: %w", err)
 	}
-	err = s.writeTodo(ctx, "todos.delete", userID, oid, pre, func(ctx context.Context, coll *mongo.Collection, _ todoDoc, guard bson.D) error {
+	err = s.writeTodo(ctx, "todos.delete", userID, oid, pre, func(ctx context.Context, coll *mongo.Collection, cur todoDoc, guard bson.D) error {
 		res, err := coll.DeleteOne(ctx, guard)
 		switch {
 		case err != nil:
 			s.todos.forgetCount(userID)
+			if !refused(err) {
+				s.todos.lost(userID)
+			}
 		case res.DeletedCount == 0:
+			s.todos.lost(userID) // the read found it, the write did not
 			return errRaced
 		default:
 			s.todos.counted(userID, -1)
+			s.todos.deleted(userID, cur.ID)
 		}
 		return err
 	})
@@ -520,8 +522,9 @@ func todoListQuery(userID string, q models.TodoQuery) (filter, sort bson.D) {
 	}
 	if q.Q != "" {
 		// Plain text: quoted, so regex metacharacters are literal, and
-		// never an operator.
-		re := bson.Regex{Pattern: regexp.QuoteMeta(q.Q), Options: "i"}
+		// never an operator; case-insensitive by the rule of search.go,
+		// spelled out in the pattern (no "i" option).
+		re := bson.Regex{Pattern: searchPattern(q.Q)}
 		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
 			bson.D{{Key: "title", Value: re}},
 			bson.D{{Key: "notes", Value: re}},
@@ -547,8 +550,8 @@ func pageBounds(q models.TodoQuery) (skip, limit int64) {
 }
 
 // ListTodos returns one page of userID's todos matching q, and how many
-// match in all. q.Q is plain text matched case-insensitively against title
-// and notes; q.DueBefore keeps todos due strictly before it (none without
+// match in all. q.Q is plain text matched case-insensitively (simple case
+// folding, see search.go) against title and notes; q.DueBefore keeps todos due strictly before it (none without
 // due); q.Sort is one of models.TodoSorts ("" is models.TodoSortOrder).
 func (s *Store) ListTodos(ctx context.Context, userID string, q models.TodoQuery) (models.Page[models.Todo], error) {
 	_, limit := pageBounds(q)
