@@ -267,10 +267,13 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	}
 	st, err := store.Open(ctx, store.Options{
 		URI: cfg.MongoURI, Database: cfg.MongoDB, DataDir: cfg.DataDir, Timeout: cfg.DBTimeout, Logger: log,
-		Observe: observe,
+		Observe: observe, CacheBytes: cfg.EmbeddedCacheBytes(),
 	})
 	if err != nil {
 		return nil, err
+	}
+	if o.Metrics != nil && st.CacheStats().Enabled {
+		watchCache(o.Metrics, st, log)
 	}
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {

@@ -46,6 +46,10 @@ type Config struct {
 	SessionCache time.Duration
 	DBTimeout    time.Duration
 
+	// EmbeddedCacheMB bounds the embedded database's todo cache, in MiB;
+	// 0 turns it off. MongoDB has none.
+	EmbeddedCacheMB int
+
 	RateAuthPerMinute     int
 	RateRegisterPerMinute int
 	RateRefreshPerMinute  int
@@ -153,6 +157,15 @@ func validRPID(v string) bool {
 // Embedded reports whether Listo runs its own embedded database.
 func (c Config) Embedded() bool { return c.MongoURI == "" }
 
+// EmbeddedCacheBytes is EMBEDDED_CACHE_MB in bytes as store.Options takes
+// it: negative for 0, which turns the cache off.
+func (c Config) EmbeddedCacheBytes() int64 {
+	if c.EmbeddedCacheMB == 0 {
+		return -1
+	}
+	return int64(c.EmbeddedCacheMB) << 20
+}
+
 // Secure reports whether cookies must carry the Secure attribute.
 func (c Config) Secure() bool { return c.Env != Development }
 
@@ -176,6 +189,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("metrics_addr", c.MetricsAddr),
 		slog.Bool("pprof", c.Pprof),
 		slog.Int("max_todos_per_user", c.MaxTodosPerUser),
+		slog.Int("embedded_cache_mb", c.EmbeddedCacheMB),
 		slog.Float64("rate_todo_writes_per_second", c.RateTodoWritesPerSec),
 		slog.Int("rate_pat_per_minute", c.RatePATPerMinute),
 		slog.Int("events_max_streams", c.EventsMaxStreams),
@@ -360,6 +374,7 @@ func variables() []variable {
 		}},
 		{"SESSION_CACHE_TTL", "5s", "how long a live session/user check is cached; bounds how late a revoke on another instance is seen", durationVar(func(c *Config) *time.Duration { return &c.SessionCache }, 0)},
 		{"DB_TIMEOUT", "3s", "timeout for one database operation and for server selection", durationVar(func(c *Config) *time.Duration { return &c.DBTimeout }, 100*time.Millisecond)},
+		{"EMBEDDED_CACHE_MB", "64", "memory for the embedded database's cache of recently used users' todos, in MiB (the least recently used are dropped past it); 0 turns it off; no effect with MONGODB_URI", rangeVar(func(c *Config) *int { return &c.EmbeddedCacheMB }, 0, 1<<20)},
 		{"RATE_AUTH_PER_MINUTE", "20", "POST /auth requests per minute per client IP (0 disables)", intVar(func(c *Config) *int { return &c.RateAuthPerMinute })},
 		{"RATE_REGISTER_PER_MINUTE", "10", "POST /register requests per minute per client IP (0 disables)", intVar(func(c *Config) *int { return &c.RateRegisterPerMinute })},
 		{"RATE_REFRESH_PER_MINUTE", "60", "POST /refresh requests per minute per client IP (0 disables)", intVar(func(c *Config) *int { return &c.RateRefreshPerMinute })},

@@ -55,6 +55,7 @@ var badValues = map[string][]badValue{
 	"METRICS_ADDR":                {{value: "9090"}, {value: "localhost"}},
 	"SESSION_CACHE_TTL":           {{value: "-1s"}, {value: "5"}},
 	"DB_TIMEOUT":                  {{value: "50ms"}, {value: "3"}},
+	"EMBEDDED_CACHE_MB":           {{value: "-1"}, {value: "64MB"}, {value: "1.5"}, {value: "1048577"}, {value: "big"}},
 	"RATE_AUTH_PER_MINUTE":        {{value: "-1"}, {value: "1.5"}},
 	"RATE_REGISTER_PER_MINUTE":    {{value: "-1"}, {value: "ten"}},
 	"RATE_REFRESH_PER_MINUTE":     {{value: "-1"}, {value: "1e3"}},
@@ -295,6 +296,7 @@ func TestLoad(t *testing.T) {
 		BcryptSlots:           runtime.NumCPU(),
 		SessionCache:          5 * time.Second,
 		DBTimeout:             3 * time.Second,
+		EmbeddedCacheMB:       64,
 		RateAuthPerMinute:     20,
 		RateRegisterPerMinute: 10,
 		RateRefreshPerMinute:  60,
@@ -371,6 +373,7 @@ func TestLoad(t *testing.T) {
 				"METRICS_ADDR":                "127.0.0.1:9090",
 				"SESSION_CACHE_TTL":           "0s",
 				"DB_TIMEOUT":                  "100ms",
+				"EMBEDDED_CACHE_MB":           "8",
 				"RATE_AUTH_PER_MINUTE":        "0",
 				"RATE_REGISTER_PER_MINUTE":    "1",
 				"RATE_REFRESH_PER_MINUTE":     "1000",
@@ -417,6 +420,7 @@ func TestLoad(t *testing.T) {
 				MetricsAddr:           "127.0.0.1:9090",
 				SessionCache:          0,
 				DBTimeout:             100 * time.Millisecond,
+				EmbeddedCacheMB:       8,
 				RateAuthPerMinute:     0,
 				RateRegisterPerMinute: 1,
 				RateRefreshPerMinute:  1000,
@@ -748,5 +752,20 @@ func TestRelyingParty(t *testing.T) {
 	cfg.PublicURL = "http://127.0.0.1:41234"
 	if diff := cmp.Diff([]string{"http://localhost:41234"}, cfg.RelyingPartyOrigins()); diff != "" {
 		t.Errorf("RelyingPartyOrigins() with PORT=0 (-want +got):\n%s", diff)
+	}
+}
+
+func TestEmbeddedCacheBytes(t *testing.T) {
+	for _, c := range []struct {
+		mb   string
+		want int64
+	}{{"", 64 << 20}, {"8", 8 << 20}, {"0", -1}, {"1048576", 1 << 40}} {
+		cfg, err := config.Load(env(map[string]string{"EMBEDDED_CACHE_MB": c.mb}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.EmbeddedCacheBytes(); got != c.want {
+			t.Errorf("EMBEDDED_CACHE_MB=%q: EmbeddedCacheBytes() = %d; want %d", c.mb, got, c.want)
+		}
 	}
 }
