@@ -252,7 +252,7 @@ func (h *Hub) publish(c models.Change, id uint64) {
 	if u == nil {
 		u = h.newUser(c.UserID)
 	}
-	if !u.fresh(c) {
+	if !u.fresh(c, 2*h.o.BufferSize) {
 		return
 	}
 	ev.ID = id
@@ -276,8 +276,14 @@ func (h *Hub) publish(c models.Change, id uint64) {
 }
 
 // fresh reports whether a todo event is newer than what the user's
-// streams were last told of that todo, and records it.
-func (u *user) fresh(c models.Change) bool {
+// streams were last told of that todo, and records it. Reports come out of
+// order only within milliseconds, so at most limit todos are remembered
+// (the map starts over past that): a user who keeps a stream open for
+// weeks does not grow it without bound.
+func (u *user) fresh(c models.Change, limit int) bool {
+	if len(u.todos) >= limit {
+		clear(u.todos)
+	}
 	switch c.Kind {
 	case models.TodoCreated, models.TodoUpdated:
 		if v, ok := u.todos[c.Todo.ID]; ok && (v < 0 || v >= c.Todo.Version) {

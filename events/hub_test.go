@@ -328,7 +328,7 @@ func TestLimits(t *testing.T) {
 	for i := range 3 {
 		h.Apply(todo("bob", "t"+strconv.Itoa(i), "x", 1))
 	}
-	if d := time.Since(start); d > 100*time.Millisecond {
+	if d := time.Since(start); d > time.Second { // a blocked send would never return
 		t.Errorf("publishing to a full queue took %v", d)
 	}
 	mu.Lock()
