@@ -16,8 +16,10 @@ import (
 )
 
 // ContentSecurityPolicy is sent with every HTML page: the SPA loads nothing
-// from any other origin and runs no inline script or style.
-const ContentSecurityPolicy = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
+// from any other origin and runs no inline script or style. Images may
+// also be data: URLs (the TOTP setup's QR code, which the API answers as
+// one).
+const ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
 
 type asset struct {
 	body        []byte

@@ -19,9 +19,11 @@
 //   session.js  request with refresh-and-retry, the api shorthands, events
 //   auth.js     login, register, logout
 //   recovery.js the mailed links: password reset, email verification and change
+//   mfa.js      a login's second step, passkey logins, the account's factors
 
 export { ApiError, errorMessage } from './api/errors.js';
 export { readCookie, forgetSession } from './api/csrf.js';
 export { on, refreshSession, request, api } from './api/session.js';
 export { login, register, logout } from './api/auth.js';
 export { forgotPassword, resetPassword, verifyEmail, resendVerification, confirmEmailChange, isInvalidToken, isEmailUnverified } from './api/recovery.js';
+export { completeLogin, secondStepPasskeyOptions, passkeyLoginOptions, passkeyLogin, isLoginStepExpired, factors } from './api/mfa.js';

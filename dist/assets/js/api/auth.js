@@ -3,11 +3,16 @@
 import { forgetSession } from './csrf.js';
 import { request, sessionStarted } from './session.js';
 
-/** Logs in with a password; resolves with the user. */
+/**
+ * Logs in with a password; resolves with the user, or, for an account
+ * with a second factor, with POST /auth's {mfa_required, mfa_token,
+ * methods, expires_in} (no session yet: api/mfa.js completeLogin goes on).
+ */
 export async function login({ email, password, device }) {
   const body = { email, password, cookie: true };
   if (device) body.device = device;
   const data = await request('POST', '/auth', { body, auth: false });
+  if (data && data.mfa_required) return data;
   sessionStarted(data);
   return data.user;
 }

@@ -1,5 +1,6 @@
-// Account (#/account): change name, email and password, pick the colour
-// theme (theme-switch.js); delete the account.
+// Account (#/account): change name, email and password, two-step
+// verification (account/two-step.js) and passkeys (account/passkeys.js),
+// pick the colour theme (theme-switch.js); delete the account.
 // A new address takes effect once the link mailed there is followed; until
 // then the email card shows the pending change.
 // Hooks: #account, #profile-form, #email-form, #email-pending,
@@ -12,6 +13,8 @@ import { announce } from '../notify.js';
 import { field, formValues, setFieldError, showFormErrors, showFormSuccess, withBusy, clearFormErrors } from '../forms.js';
 import { formatDate } from '../format.js';
 import { themeCard } from './theme-switch.js';
+import { twoStepCard } from './account/two-step.js';
+import { passkeysCard } from './account/passkeys.js';
 
 function card({ id, title, description, danger = false }, ...body) {
   return h(
@@ -184,6 +187,7 @@ export function mountAccount(root, ctx) {
   });
 
   renderSummary();
+  const twoStep = twoStepCard();
   root.append(
     h(
       'section',
@@ -193,6 +197,8 @@ export function mountAccount(root, ctx) {
       card({ id: 'profile', title: 'Name', description: 'How Listo greets you.' }, profileForm),
       card({ id: 'email', title: 'Email', description: 'You log in with this address. Changing it needs your current password, and we mail a link to the new address to confirm it.' }, pending, emailForm),
       card({ id: 'password', title: 'Password', description: 'Changing your password logs you out on every other device.' }, passwordForm),
+      twoStep.element,
+      passkeysCard({ onChange: twoStep.reload }),
       themeCard(),
       card(
         { id: 'delete', title: 'Delete account', description: 'Deletes your account and all your todos, and logs out every device. This cannot be undone.', danger: true },

@@ -9,6 +9,16 @@ import { announce, announceError } from '../notify.js';
 import { formatDateTime, parseUserAgent, plural, relativeTime } from '../format.js';
 import { onLive } from '../live.js';
 
+// How a session logged in, from its amr (RFC 8176 values).
+function signedInWith(amr = []) {
+  const has = (m) => amr.includes(m);
+  const passkey = has('hwk') || has('swk');
+  if (has('pwd') && has('otp')) return 'Password and a one-time code';
+  if (has('pwd') && passkey) return 'Password and a passkey';
+  if (passkey) return 'Passkey';
+  return 'Password';
+}
+
 function timeEl(iso, text) {
   return h('time', { datetime: iso, title: formatDateTime(iso) }, text);
 }
@@ -58,6 +68,7 @@ export function mountDevices(root, ctx) {
           h('div', {}, h('dt', {}, 'IP address'), h('dd', { class: 'device-ip' }, s.ip || 'Unknown')),
           h('div', {}, h('dt', {}, 'Last used'), h('dd', { class: 'device-last-used' }, s.current ? 'Now' : timeEl(s.last_used_at, relativeTime(s.last_used_at) || 'Unknown'))),
           h('div', {}, h('dt', {}, 'Logged in'), h('dd', { class: 'device-created' }, timeEl(s.created_at, formatDateTime(s.created_at) || 'Unknown'))),
+          h('div', {}, h('dt', {}, 'Logged in with'), h('dd', { class: 'device-amr' }, signedInWith(s.amr))),
         ),
       ),
       revoke ? h('div', { class: 'device-actions' }, revoke) : null,
