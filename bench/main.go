@@ -50,6 +50,7 @@ type options struct {
 	serverEnv   string // extra KEY=VALUE settings for the started server, comma-separated
 	streams     int    // idle GET /events streams of the live events scenario
 	eventsOnly  bool   // run only the live events scenario
+	cacheReads  bool   // run only the write scenario and the embedded reads (8)
 }
 
 func main() {
@@ -67,6 +68,7 @@ func main() {
 	flag.BoolVar(&o.metrics, "metrics", true, "start the server with METRICS_ADDR (counts database operations per request)")
 	flag.IntVar(&o.streams, "streams", 1000, "idle GET /events streams of the live events scenario (ten per user)")
 	flag.BoolVar(&o.eventsOnly, "events-only", false, "run only the live events scenario (7)")
+	flag.BoolVar(&o.cacheReads, "cache-reads", false, "run only the write scenario (2) and the embedded reads (8): issue 17's shapes, cold and warm, and EMBEDDED_CACHE_MB=8")
 	flag.Parse()
 	if *bare {
 		serveBare()
@@ -124,6 +126,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 
 	var srv *server
 	var fresh func() (*server, error)
+	var embeddedReads func(h *harness) error // scenario 8; nil with -target
 	if o.target == "" {
 		dir, err := os.MkdirTemp("", "listo-bench-")
 		if err != nil {
@@ -139,6 +142,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 			n++
 			return startListo(bin, filepath.Join(dir, fmt.Sprint("data", n)), o)
 		}
+		embeddedReads = func(h *harness) error { return h.embeddedReads(bin, dir, out) }
 		if srv, err = fresh(); err != nil {
 			return err
 		}
@@ -153,6 +157,9 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if o.eventsOnly {
 		h.fresh = nil // the server just started is fresh
 		return h.runLiveEvents(out, start)
+	}
+	if o.cacheReads {
+		return h.runCacheReads(embeddedReads, out, start)
 	}
 	fmt.Fprintf(out, "Seeding %d users × %d todos through the API...\n\n", o.users, o.todos)
 	t0 := time.Now()
@@ -226,6 +233,13 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	// 7. live events
 	if err := h.runLiveEvents(out, time.Time{}); err != nil {
 		return err
+	}
+
+	// 8. embedded reads
+	if embeddedReads != nil {
+		if err := embeddedReads(h); err != nil {
+			return err
+		}
 	}
 
 	// Targets.
