@@ -435,3 +435,18 @@ func TestPasskeysOff(t *testing.T) {
 	}
 	u.Do("GET", "/user/passkeys", nil).Expect(t, http.StatusOK)
 }
+
+// Passkey logins spend the same per-IP budget as POST /auth.
+func TestPasskeyLoginIsRateLimitedAsAuth(t *testing.T) {
+	srv := apptest.Start(t, apptest.Options{Env: map[string]string{"RATE_AUTH_PER_MINUTE": "3"}})
+	c := srv.Client()
+	c.Do("POST", "/auth/passkey/options", nil).Expect(t, http.StatusOK)
+	c.Do("POST", "/auth", map[string]any{"email": "nobody@example.com", "password": "x"}).Expect(t, http.StatusUnauthorized)
+	c.Do("POST", "/auth/passkey", map[string]any{"challenge_id": "x", "credential": map[string]any{"id": "x"}}).Expect(t, http.StatusUnprocessableEntity)
+	for _, path := range []string{"/auth/passkey/options", "/auth/passkey", "/auth/mfa/passkey/options", "/auth/mfa"} {
+		r := c.Do("POST", path, map[string]any{})
+		if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
+			t.Errorf("POST %s past the budget = %d; want 429 with Retry-After", path, r.Status)
+		}
+	}
+}

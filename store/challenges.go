@@ -36,6 +36,15 @@ func (d challengeDoc) model() models.Challenge {
 
 func (s *Store) challenges() *mongo.Collection { return s.db.Collection("challenges") }
 
+// challengeIndexes serve the lookups that are not by _id: a user's
+// challenges (their factors removed) and the expired ones (the cleanup).
+func (s *Store) challengeIndexes() indexSet {
+	return indexSet{s.challenges(), []mongo.IndexModel{
+		{Keys: bson.D{{Key: "user_id", Value: 1}}, Options: options.Index().SetName("user_id")},
+		{Keys: bson.D{{Key: "expires_at", Value: 1}}, Options: options.Index().SetName("expires_at")},
+	}}
+}
+
 // liveChallenge is the filter of the challenge of kind with this id that
 // is unexpired at now.
 func liveChallenge(id, kind string, now time.Time) bson.D {

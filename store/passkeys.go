@@ -40,6 +40,14 @@ func (d passkeyDoc) model() models.Passkey {
 
 func (s *Store) passkeys() *mongo.Collection { return s.db.Collection("passkeys") }
 
+// passkeyIndexes serve a user's list (and its count, and the deletion of a
+// user's passkeys); a login finds a passkey by _id.
+func (s *Store) passkeyIndexes() indexSet {
+	return indexSet{s.passkeys(), []mongo.IndexModel{
+		{Keys: bson.D{{Key: "user_id", Value: 1}, {Key: "created_at", Value: 1}}, Options: options.Index().SetName("user_created")},
+	}}
+}
+
 // CreatePasskey stores p, unless its user already has max passkeys
 // (models.ErrLimitReached). A credential stored already is
 // models.ErrConflict.

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -84,5 +85,22 @@ func TestPasskeys(t *testing.T) {
 	}
 	if list, _ := s.ListPasskeys(ctx, "u2"); len(list) != 1 {
 		t.Errorf("another user's passkeys went too: %+v", list)
+	}
+}
+
+// The passkeys and challenges collections get their indexes (on MongoDB
+// the lists and the cleanup use them; every login is by _id).
+func TestSecondFactorIndexes(t *testing.T) {
+	s := apptest.OpenStore(t)
+	for coll, want := range map[string][]string{"passkeys": {"user_created"}, "challenges": {"user_id", "expires_at"}} {
+		names, err := s.IndexNamesForTest(context.Background(), coll)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range want {
+			if !slices.Contains(names, w) {
+				t.Errorf("indexes of %s = %v; want %s", coll, names, w)
+			}
+		}
 	}
 }

@@ -164,6 +164,8 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		}},
 		s.linkTokenIndexes(),
 		s.patIndexes(),
+		s.passkeyIndexes(),
+		s.challengeIndexes(),
 	}
 	for _, spec := range append(specs, s.todos.indexes()...) {
 		err := s.write(ctx, "create_indexes", func(ctx context.Context) error {
