@@ -158,7 +158,9 @@ func ifMatch(r *http.Request) models.Precondition {
 			if len(tag) < 3 || tag[0] != '"' || tag[len(tag)-1] != '"' || !allDigits(tag[1:len(tag)-1]) {
 				continue
 			}
-			if v, err := strconv.Atoi(tag[1 : len(tag)-1]); err == nil && v > 0 {
+			// Strong comparison is of the tags as written: only Listo's
+			// own spelling of a version matches ("07" is not "7").
+			if v, err := strconv.Atoi(tag[1 : len(tag)-1]); err == nil && v > 0 && etag(v) == tag {
 				versions = append(versions, v)
 			}
 		}
