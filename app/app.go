@@ -36,7 +36,8 @@ import (
 	"listo/store"
 )
 
-// MaxBodyBytes bounds every request body.
+// MaxBodyBytes bounds every request body but those of the routes in
+// bodyLimits.
 const MaxBodyBytes = 1 << 20
 
 // Options are what tests (and the benchmark harness) may change; the zero
@@ -69,7 +70,7 @@ type App struct {
 	handlers handlers
 	static   *controllers.Static
 	events   account.Events
-	limits   struct{ auth, register, refresh, todoWrites, forgot limiter }
+	limits   struct{ auth, register, refresh, todoWrites, forgot, pats limiter }
 	handler  http.Handler
 }
 
@@ -93,6 +94,9 @@ type handlers struct {
 	emailLinks *controllers.EmailLinks
 	events     *controllers.Events
 	apiDocs    *controllers.APIDocs
+	pats       *controllers.PATs
+	export     *controllers.Export
+	imports    *controllers.Import
 }
 
 // New builds the application on an open store.
@@ -112,6 +116,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 	a := &App{cfg: cfg, log: log, store: st, now: now, static: static}
 	a.tokens = auth.NewTokens([]byte(cfg.JWTSecret), cfg.JWTIssuer, cfg.AccessTTL, now)
 	a.checker = auth.NewChecker(st, cfg.SessionCache, now, 100_000)
+	var _ auth.PATSource = st // the checker reads personal access tokens from its source
 	a.csrf = auth.NewCSRF([]byte(cfg.JWTSecret))
 	a.hasher = auth.NewHasher(cfg.BcryptCost, cfg.BcryptSlots, cfg.BcryptWait)
 	if m := o.Metrics; m != nil {
@@ -126,6 +131,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 	a.limits.refresh = ratelimit.NewKeyed(cfg.RateRefreshPerMinute, time.Minute, now)
 	a.limits.todoWrites = ratelimit.NewKeyedRate(cfg.RateTodoWritesPerSec, cfg.RateTodoWritesBurst, now)
 	a.limits.forgot = ratelimit.NewKeyed(cfg.RateForgotPerHour, time.Hour, now)
+	a.limits.pats = ratelimit.NewKeyed(cfg.RatePATPerMinute, time.Minute, now)
 	if a.mailer, err = mail.New(mail.OptionsFrom(cfg), log); err != nil {
 		return nil, err
 	}
@@ -174,6 +180,10 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 		emailLinks: &controllers.EmailLinks{Accounts: a.accounts, Validate: validator},
 		events:     &controllers.Events{Hub: a.hub, Live: liveCheck{a.checker}, Now: now, Ping: cfg.EventsPing, Log: log},
 		apiDocs:    controllers.NewAPIDocs(static),
+		pats:       &controllers.PATs{Accounts: a.accounts, Validate: validator},
+		export:     &controllers.Export{Store: st, Now: now, Log: log},
+		imports: &controllers.Import{Store: st, Validate: validator, Now: now, MaxTodos: cfg.MaxTodosPerUser,
+			Changes: changes{a.hub, st, now, log}},
 		todos: &controllers.Todos{Store: st, Validate: validator, Now: now, Log: log, MaxTodos: cfg.MaxTodosPerUser,
 			Changes: changes{a.hub, st, now, log}},
 	}
@@ -202,7 +212,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 		middleware.Recovery(log),
 		middleware.CORS(cfg.CORSOrigins),
 		crossOrigin,
-		middleware.BodyLimit(MaxBodyBytes),
+		middleware.BodyLimits(MaxBodyBytes, bodyLimits()),
 		middleware.RequireJSON(),
 	)
 	a.routes(r)

@@ -16,7 +16,7 @@ const CeilingBody = `{"ok":true}`
 // whole middleware chain and access-token verification, with the session
 // check served from its cache, and no database: Listo's own per-request cost.
 func (a *App) benchRoutes(r *gin.Engine) {
-	r.GET("/bench/ceiling", middleware.Authenticate(a.tokens, a.checker, a.csrf), func(c *gin.Context) {
+	r.GET("/bench/ceiling", middleware.Authenticate(a.tokens, a.checker, a.csrf, a.patAccess()), func(c *gin.Context) {
 		c.Data(200, "application/json; charset=utf-8", []byte(CeilingBody))
 	})
 }

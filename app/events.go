@@ -31,14 +31,18 @@ func newHub(cfg config.Config, now func() time.Time, m *metrics.Metrics) *events
 	return events.New(o)
 }
 
-// liveCheck asks the session check whether an open stream's session and
-// user may still be served (controllers.LiveCheck).
+// liveCheck asks the session check whether an open stream's session, or
+// personal access token, and user may still be served
+// (controllers.LiveCheck).
 type liveCheck struct{ checker *auth.Checker }
 
-func (l liveCheck) Live(ctx context.Context, userID, sessionID string) error {
+func (l liveCheck) Live(ctx context.Context, p auth.Principal) error {
+	if p.PAT != nil {
+		return l.checker.RecheckPAT(ctx, p.PAT.Hash)
+	}
 	_, err := l.checker.Check(ctx, auth.AccessClaims{
-		RegisteredClaims: jwt.RegisteredClaims{Subject: userID},
-		SessionID:        sessionID,
+		RegisteredClaims: jwt.RegisteredClaims{Subject: p.User.ID},
+		SessionID:        p.SessionID,
 	})
 	return err
 }

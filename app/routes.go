@@ -8,6 +8,7 @@ import (
 	"listo/controllers"
 	"listo/httpx"
 	"listo/middleware"
+	"listo/models"
 	"listo/problem"
 )
 
@@ -15,7 +16,7 @@ import (
 // handler.
 func (a *App) routes(r *gin.Engine) {
 	h := controllers.H
-	authn := middleware.Authenticate(a.tokens, a.checker, a.csrf)
+	authn := middleware.Authenticate(a.tokens, a.checker, a.csrf, a.patAccess())
 	limit := func(l limiter) gin.HandlerFunc { return middleware.RateLimit(l, a.events.RateLimited) }
 
 	hs := a.handlers
@@ -44,6 +45,10 @@ func (a *App) routes(r *gin.Engine) {
 	me.DELETE("", h(hs.me.Delete))
 	me.GET("/sessions", h(hs.devices.List))
 	me.DELETE("/sessions/:id", h(hs.devices.Revoke))
+	me.GET("/tokens", h(hs.pats.List))
+	me.POST("/tokens", h(hs.pats.Create))
+	me.DELETE("/tokens/:id", h(hs.pats.Revoke))
+	me.GET("/export", h(hs.export.Export))
 	me.POST("/mfa/totp", h(hs.mfa.SetupTOTP))
 	me.POST("/mfa/totp/confirm", h(hs.mfa.ConfirmTOTP))
 	me.DELETE("/mfa/totp", h(hs.mfa.DisableTOTP))
@@ -73,6 +78,7 @@ func (a *App) routes(r *gin.Engine) {
 	todos.GET("/:id", h(hs.todos.Get))
 	todos.PATCH("/:id", writes, h(hs.todos.Update))
 	todos.DELETE("/:id", writes, h(hs.todos.Delete))
+	todos.POST("/import", writes, h(hs.imports.Import))
 
 	r.GET("/", a.static.Index)
 	r.HEAD("/", a.static.Index)
@@ -91,6 +97,44 @@ func (a *App) routes(r *gin.Engine) {
 	r.NoMethod(func(c *gin.Context) {
 		httpx.Fail(c, problem.New(http.StatusMethodNotAllowed, "This method is not allowed here; see the Allow header."))
 	})
+}
+
+// PATScopes is where personal access tokens are accepted: per route, every
+// scope a token needs there. Every other route refuses a token (403
+// /problems/insufficient-scope) whatever its scopes: changes to the
+// account, its sessions and tokens, logout and the admin routes need a
+// signed-in session. A scope allows its own routes only (todos:write does
+// not read todos, except for the todo each write answers with); the event
+// stream carries the todos and the account as they change, so events:read
+// is a read of both from then on; the export holds the account and every
+// todo, so it needs account:read and todos:read.
+func PATScopes() map[string][]string {
+	read, write := []string{models.ScopeTodosRead}, []string{models.ScopeTodosWrite}
+	return map[string][]string{
+		"GET /todos":         read,
+		"GET /todos/:id":     read,
+		"POST /todos":        write,
+		"PATCH /todos":       write,
+		"DELETE /todos":      write,
+		"PATCH /todos/:id":   write,
+		"DELETE /todos/:id":  write,
+		"POST /todos/import": write,
+		"GET /events":        {models.ScopeEventsRead},
+		"GET /user":          {models.ScopeAccountRead},
+		"GET /user/export":   {models.ScopeAccountRead, models.ScopeTodosRead},
+	}
+}
+
+// patAccess is where Authenticate accepts personal access tokens, and each
+// token's request budget (RATE_PAT_PER_MINUTE).
+func (a *App) patAccess() middleware.PATAccess {
+	return middleware.PATAccess{Scopes: PATScopes(), Limit: a.limits.pats, OnLimited: a.events.RateLimited}
+}
+
+// bodyLimits are the routes whose bodies may be larger (or must be
+// smaller) than MaxBodyBytes.
+func bodyLimits() map[string]int64 {
+	return map[string]int64{"POST /todos/import": controllers.MaxImportBytes}
 }
 
 // notFound answers a browser with the 404 page and an API client with a

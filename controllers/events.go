@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"listo/auth"
 	"listo/events"
 	"listo/httpx"
 	"listo/models"
@@ -21,11 +22,11 @@ type EventHub interface {
 	Subscribe(userID, sessionID, lastEventID string) (*events.Stream, error)
 }
 
-// LiveCheck tells whether a session and its user may still be served
-// (auth.Checker behind an adapter): an error wrapping
-// models.ErrUnauthorized when not.
+// LiveCheck tells whether a principal may still be served: its session
+// (or its personal access token) and its user (auth.Checker behind an
+// adapter): an error wrapping models.ErrUnauthorized when not.
 type LiveCheck interface {
-	Live(ctx context.Context, userID, sessionID string) error
+	Live(ctx context.Context, p auth.Principal) error
 }
 
 // ChangeNotifier hears of every successful write, for the owner's live
@@ -159,7 +160,7 @@ func (h *Events) Stream(c *gin.Context) error {
 			if !expires.IsZero() && !h.Now().Before(expires) {
 				return nil
 			}
-			if err := h.Live.Live(ctx, p.User.ID, p.SessionID); errors.Is(err, models.ErrUnauthorized) {
+			if err := h.Live.Live(ctx, p); errors.Is(err, models.ErrUnauthorized) {
 				return nil
 			}
 			if !send(events.Ping()) {

@@ -66,6 +66,8 @@ func decodeTargets() map[string]decodeTarget {
 		"user_patch":       {new: func() any { return new(userPatchRequest) }},
 		"users_create":     {new: func() any { return new(adminCreateRequest) }},
 		"users_patch":      {new: func() any { return new(adminPatchRequest) }},
+		"pat_create":       {new: func() any { return new(patCreateRequest) }},
+		"todos_import":     {new: func() any { return new(importRequest) }},
 	}
 }
 

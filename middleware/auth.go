@@ -18,13 +18,19 @@ import (
 // or the listo_access cookie, whose session is live. A cookie-authenticated
 // unsafe request must also carry X-CSRF-Token equal to the listo_csrf
 // cookie, and that token must be signed for the access token's session.
-// Every answer behind it is private to the caller: Cache-Control: no-store.
-func Authenticate(tokens *auth.Tokens, checker *auth.Checker, csrf *auth.CSRF) gin.HandlerFunc {
+// A bearer personal access token ("listo_pat_...") is accepted instead
+// where pats allows it (see PATAccess). Every answer behind it is private
+// to the caller: Cache-Control: no-store.
+func Authenticate(tokens *auth.Tokens, checker *auth.Checker, csrf *auth.CSRF, pats PATAccess) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		httpx.NoStore(c)
 		token, fromCookie, err := accessToken(c.Request)
 		if err != nil {
 			httpx.Fail(c, problem.Unauthorized(err))
+			return
+		}
+		if !fromCookie && auth.IsPAT(token) {
+			pats.authenticate(c, checker, token)
 			return
 		}
 		claims, err := tokens.Verify(token)

@@ -109,7 +109,7 @@ func newAuthFixture(t *testing.T, extra ...gin.HandlerFunc) *authFixture {
 		},
 	}
 	checker := auth.NewChecker(f.src, 0, now, 100)
-	mw := append([]gin.HandlerFunc{middleware.Problems(slog.New(slog.DiscardHandler)), middleware.Authenticate(f.tokens, checker, f.csrf)}, extra...)
+	mw := append([]gin.HandlerFunc{middleware.Problems(slog.New(slog.DiscardHandler)), middleware.Authenticate(f.tokens, checker, f.csrf, middleware.PATAccess{})}, extra...)
 	f.engine = newEngine(mw...)
 	who := func(c *gin.Context) {
 		f.ran.Add(1)

@@ -341,6 +341,11 @@ func TestContract(t *testing.T) {
 		}
 	}
 	ulla := "ulla@example.com"
+	script := k.srv.Client() // with bob's personal access token
+	var patID string
+	withPAT := func(path string, body any) func(*testing.T) request {
+		return func(*testing.T) request { return request{as: script, path: path, body: body} }
+	}
 	_, port, _ := strings.Cut(strings.TrimPrefix(k.srv.URL(), "http://"), ":")
 	authenticator := softauthn.New("http://localhost:" + port)
 	var creationOptions, requestOptions []byte
@@ -600,6 +605,34 @@ func TestContract(t *testing.T) {
 		{name: "", op: "DELETE /todos/{id}", status: 204, req: todo(alice, "DELETE")},
 		{name: "gone", op: "DELETE /todos/{id}", status: 404, req: todo(alice, "DELETE")},
 		{name: "write budget spent", op: "POST /todos", status: 429, upTo: 31, req: as(dave, "/todos", map[string]any{"title": ""})},
+
+		// Personal access tokens, export and import.
+		{name: "wrong password", op: "POST /user/tokens", status: 403, req: as(bob, "/user/tokens", map[string]any{"name": "cron", "scopes": []string{"todos:read"}, "current_password": "nope"})},
+		{name: "unknown scope", op: "POST /user/tokens", status: 422, req: as(bob, "/user/tokens", map[string]any{"name": "cron", "scopes": []string{"admin"}, "current_password": bob.password})},
+		{name: "", op: "POST /user/tokens", status: 201, req: as(bob, "/user/tokens", map[string]any{"name": "cron", "scopes": []string{"todos:read", "todos:write", "account:read"}, "expires_in_days": 30, "current_password": bob.password}),
+			then: func(t *testing.T, r *apptest.Response) {
+				j := r.JSON(t)
+				script.Token, _ = j["token"].(string)
+				patID, _ = j["id"].(string)
+			}},
+		{name: "", op: "GET /user/tokens", status: 200, req: as(bob, "/user/tokens", nil)},
+		{name: "token", op: "GET /todos", status: 200, req: withPAT("/todos", nil)},
+		{name: "token", op: "GET /user", status: 200, req: withPAT("/user", nil)},
+		{name: "token without the scope", op: "GET /events", status: 403, req: withPAT("/events", nil),
+			then: func(t *testing.T, r *apptest.Response) { expectType(t, r, "/problems/insufficient-scope") }},
+		{name: "token, never", op: "PATCH /user", status: 403, req: withPAT("/user", map[string]any{"name": "Mallory"}),
+			then: func(t *testing.T, r *apptest.Response) { expectType(t, r, "/problems/insufficient-scope") }},
+		{name: "token, never", op: "GET /user/tokens", status: 403, req: withPAT("/user/tokens", nil)},
+		{name: "TodoMVC, token", op: "POST /todos/import", status: 200, req: withPAT("/todos/import", []map[string]any{{"id": 1, "title": "From TodoMVC", "completed": true}})},
+		{name: "export form", op: "POST /todos/import", status: 200, req: as(bob, "/todos/import", map[string]any{"format": "listo-export", "version": 1, "todos": []map[string]any{{"title": "Restored", "notes": "kept", "due": "2030-01-01T00:00:00Z", "order": 1}}})},
+		{name: "bad todo", op: "POST /todos/import", status: 422, req: as(bob, "/todos/import", []map[string]any{{"title": "fine"}, {"title": ""}})},
+		{name: "over the cap", op: "POST /todos/import", status: 409, req: as(bob, "/todos/import", []map[string]any{{"title": "a"}, {"title": "b"}}),
+			then: func(t *testing.T, r *apptest.Response) { expectType(t, r, "/problems/limit-reached") }},
+		{name: "", op: "GET /user/export", status: 200, req: as(bob, "/user/export", nil)},
+		{name: "token", op: "GET /user/export", status: 200, req: withPAT("/user/export", nil)},
+		{name: "another user's", op: "DELETE /user/tokens/{id}", status: 404, req: func(*testing.T) request { return request{as: alice.Client, path: "/user/tokens/" + patID} }},
+		{name: "", op: "DELETE /user/tokens/{id}", status: 204, req: func(*testing.T) request { return request{as: bob.Client, path: "/user/tokens/" + patID} }},
+		{name: "revoked token", op: "GET /todos", status: 401, req: withPAT("/todos", nil)},
 
 		// Users, for admins.
 		{name: "not an admin", op: "GET /users", status: 403, req: as(alice, "/users", nil)},

@@ -244,6 +244,8 @@ func headerName(component string) string {
 		return "Accept-Post"
 	case "SetCookie":
 		return "Set-Cookie"
+	case "ContentDisposition":
+		return "Content-Disposition"
 	}
 	return component
 }

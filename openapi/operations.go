@@ -1,6 +1,7 @@
 package openapi
 
 import (
+	"cmp"
 	"net/http"
 	"slices"
 	"sort"
@@ -48,15 +49,16 @@ const (
 type operation struct {
 	id, tag, summary, description string
 	access                        access
-	scope                         string // the personal access token scope that allows it; "" none
+	scope                         string // the personal access token scopes it needs, space-separated (as OAuth writes them); "" none: it takes no token
 	body                          body
 	schema                        string // request schema: schemas/<schema>.json
 	params                        []parameter
 	replies                       []reply // the successful answers
 	fails                         []failure
-	limited                       bool // behind a rate limit: 429 with Retry-After
-	store                         bool // uses the database: 503 with Retry-After when it is down
-	refresh                       bool // POST /refresh: the refresh token, in the body or in its cookie
+	limited                       bool   // behind a rate limit: 429 with Retry-After
+	store                         bool   // uses the database: 503 with Retry-After when it is down
+	refresh                       bool   // POST /refresh: the refresh token, in the body or in its cookie
+	bodyLimit                     string // the largest body, in words; "" is 1 MiB
 }
 
 // reply is one successful answer.
@@ -113,7 +115,7 @@ func (op operation) security(method string, pats bool) []map[string][]string {
 	}
 	out := []map[string][]string{{"bearer": {}}, cookie}
 	if pats && op.scope != "" && op.access == user {
-		out = append(out, map[string][]string{"personalAccessToken": {op.scope}})
+		out = append(out, map[string][]string{"personalAccessToken": strings.Fields(op.scope)})
 	}
 	return out
 }
@@ -135,7 +137,7 @@ func (op operation) failures(method string, pats bool) []failure {
 	if unsafe(method) {
 		all = append(all,
 			fail(http.StatusForbidden, "a browser sent it from another origin"),
-			fail(http.StatusRequestEntityTooLarge, "the body is larger than 1 MiB"),
+			fail(http.StatusRequestEntityTooLarge, "the body is larger than "+cmp.Or(op.bodyLimit, "1 MiB")),
 			fail(http.StatusUnsupportedMediaType, "the body is not application/json"))
 	}
 	if op.access != public {
@@ -144,7 +146,11 @@ func (op operation) failures(method string, pats bool) []failure {
 			all = append(all, fail(http.StatusForbidden, "cookie mode without the session's X-CSRF-Token"))
 		}
 		if pats && op.scope != "" {
-			all = append(all, fail(http.StatusForbidden, "a personal access token without the scope "+op.scope, typeInsufficient))
+			all = append(all,
+				fail(http.StatusForbidden, "a personal access token without the scope "+strings.Join(strings.Fields(op.scope), " and "), typeInsufficient),
+				fail(http.StatusTooManyRequests, "the personal access token made RATE_PAT_PER_MINUTE requests in the last minute"))
+		} else if pats {
+			all = append(all, fail(http.StatusForbidden, "a personal access token, which this operation never takes", typeInsufficient))
 		}
 	}
 	if op.access == admin {
@@ -194,6 +200,7 @@ func tags() []tag {
 		{"Authentication", "Accounts and sessions: sign up, log in, refresh, log out."},
 		{"Recovery", "The links Listo mails: password reset, email verification, email change."},
 		{"Account", "The caller's own account and devices."},
+		{"Personal access tokens", "Long-lived tokens for scripts and cron jobs, each limited to its scopes."},
 		{"Second factors", "The caller's authenticator app (TOTP), recovery codes and passkeys."},
 		{"Todos", "The caller's todo list."},
 		{"Users", "User management, for admins."},
@@ -205,9 +212,9 @@ func tags() []tag {
 // description is the document's introduction.
 const description = `Listo's REST API: JSON in and out, errors as RFC 9457 problems (application/problem+json) with a type, a title, the status, a detail and, for invalid fields, errors: [{field, message}].
 
-Authenticate with Authorization: Bearer and the access_token of POST /auth, or in a browser with cookies (POST /auth with "cookie": true): then every unsafe request also carries X-CSRF-Token, equal to the listo_csrf cookie. Access tokens are short-lived; POST /refresh trades the single-use refresh token for new ones.
+Authenticate with Authorization: Bearer and the access_token of POST /auth, or in a browser with cookies (POST /auth with "cookie": true): then every unsafe request also carries X-CSRF-Token, equal to the listo_csrf cookie. Access tokens are short-lived; POST /refresh trades the single-use refresh token for new ones. Scripts use a personal access token instead (POST /user/tokens): Authorization: Bearer listo_pat_..., accepted only on the operations whose security names its scopes.
 
-Request bodies are validated against the JSON Schemas in components (the files the server validates with); their formats listo-line, listo-title, listo-multiline and listo-plain are Listo's own text rules: no control characters (line: one line; title: not blank; multiline: newlines and tabs allowed; plain: any text without controls). Bodies are at most 1 MiB.
+Request bodies are validated against the JSON Schemas in components (the files the server validates with); their formats listo-line, listo-title, listo-multiline and listo-plain are Listo's own text rules: no control characters (line: one line; title: not blank; multiline: newlines and tabs allowed; plain: any text without controls). Bodies are at most 1 MiB (an import: 5 MiB).
 
 Every response carries X-Request-ID (an incoming well-formed one is echoed). Authenticated answers are Cache-Control: no-store. Rate limits answer 429 with Retry-After; a database outage answers 503 with Retry-After. A method a path does not have is 405 with Allow; a path that does not exist is 404.`
 
@@ -419,8 +426,39 @@ func operations() map[string]operation {
 			replies:     []reply{noContent("Ended.")},
 			fails:       []failure{fail(http.StatusNotFound, "no such session of the caller's")},
 		},
+		"GET /user/export": {
+			id: "exportData", tag: "Account", summary: "Download my data",
+			description: "Everything Listo keeps of the caller, as a JSON attachment: the account, its live sessions and every todo; no password hash, token or secret. It is streamed, todos in no particular order (each has its order); POST /todos/import takes it back. Should the server fail part way, the connection is cut, so a partial file is never complete JSON.",
+			access:      user, scope: "account:read todos:read",
+			replies: []reply{{status: http.StatusOK, description: "The export, to save.", media: "application/json", schema: "Export", headers: []string{"ContentDisposition"}}},
+		},
+		"GET /user/tokens": {
+			id: "listPATs", tag: "Personal access tokens", summary: "The caller's personal access tokens",
+			description: "Newest first, without their secrets.",
+			access:      user,
+			replies:     []reply{ok(200, "The tokens.", "PATList")},
+		},
+		"POST /user/tokens": {
+			id: "createPAT", tag: "Personal access tokens", summary: "Create a personal access token",
+			description: "With the current password: a token for scripts, sent as Authorization: Bearer and accepted only on the operations its scopes allow: todos:read GET /todos and GET /todos/{id}; todos:write the todo writes and the import; events:read GET /events; account:read GET /user, and with todos:read GET /user/export. Never on account changes, sessions, tokens or admin operations, whatever its scopes. expires_in_days (1 to 365) sets its expiry; without it, it never expires. The token is in this answer only: Listo keeps its SHA-256. A new password (changed or reset), a disable or a deletion of the account revokes every token. At most 50 tokens per user; each makes at most RATE_PAT_PER_MINUTE requests a minute.",
+			access:      user, body: jsonBody, schema: "pat_create",
+			replies: []reply{ok(201, "The token, shown this once.", "PATCreated")},
+			fails: []failure{
+				fail(http.StatusForbidden, "current_password is wrong (errors names /current_password)"),
+				fail(http.StatusConflict, "the caller holds 50 tokens already", typeLimitReached),
+				fail(http.StatusTooManyRequests, "the account's email is locked after too many wrong passwords, or another password check of the account is running"),
+				busy,
+			},
+		},
+		"DELETE /user/tokens/{id}": {
+			id: "revokePAT", tag: "Personal access tokens", summary: "Revoke a personal access token",
+			description: "The token is refused from the next request on (by other instances within SESSION_CACHE_TTL); an event stream it opened ends at its next keep-alive.",
+			access:      user,
+			replies:     []reply{noContent("Revoked.")},
+			fails:       []failure{fail(http.StatusNotFound, "no such token of the caller's")},
+		},
 		"GET /events": {
-			id: "events", tag: "Account", summary: "Live changes (Server-Sent Events)",
+			id: "events", tag: "Account", summary: "Live changes (Server-Sent Events)", scope: "events:read",
 			description: "A text/event-stream of the caller's changes made on any device, each event with an id (increasing), a name and one line of JSON: todo.created and todo.updated (the todo as GET /todos/{id} returns it), todo.deleted {id}, todos.changed {reason: toggle_all, clear_completed or import} after a bulk change, user.updated (the user), session.revoked {session_id} (that session's streams then end), and resync {} when the resume point is gone (reload everything); a comment (: ping) keeps idle streams open. Last-Event-ID, or last_event_id for a new EventSource, resumes after that event. The stream ends when the access token expires, the session is revoked, the user is disabled or deleted, the client reads too slowly, or an 11th stream of the user opens (the oldest ends). A GET: cookie mode needs no X-CSRF-Token.",
 			access:      user,
 			params: []parameter{
@@ -624,6 +662,16 @@ func operations() map[string]operation {
 			params:  []parameter{ifMatch},
 			replies: []reply{noContent("Deleted.")},
 			fails:   []failure{notFound, changed},
+		},
+		"POST /todos/import": {
+			id: "importTodos", tag: "Todos", summary: "Import todos",
+			description: "Listo's export document (its todos, in the order of their order; due dates, creation and completion times kept) or a TodoMVC localStorage array ([{title, completed}], in its order; id and order ignored). The todos go after the caller's own, titles and notes exactly as they are. Every todo is checked before any is stored: one invalid todo, or more than 10,000, and nothing is. One todos.changed event follows.",
+			access:      user, scope: "todos:write", body: jsonBody, schema: "todos_import", limited: true, bodyLimit: "5 MiB",
+			replies: []reply{ok(200, "How many todos were added.", "Imported")},
+			fails: []failure{
+				fail(http.StatusConflict, "the caller would hold more than MAX_TODOS_PER_USER todos; nothing is imported", typeLimitReached),
+				fail(http.StatusUnprocessableEntity, "more than 10,000 todos, or an invalid one, named by its index (/todos/3/title; /3/title in an array): nothing is imported", typeValidation),
+			},
 		},
 
 		"GET /": {

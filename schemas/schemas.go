@@ -287,6 +287,10 @@ func describe(e *jsonschema.ValidationError) []problem.FieldError {
 		return one(fmt.Sprintf("must have at least %d field(s)", k.Want))
 	case *kind.MaxProperties:
 		return one(fmt.Sprintf("must have at most %d field(s)", k.Want))
+	case *kind.MinItems:
+		return one(fmt.Sprintf("must have at least %d item(s)", k.Want))
+	case *kind.MaxItems:
+		return one(fmt.Sprintf("must have at most %d items", k.Want))
 	case *kind.FalseSchema:
 		return one("is not allowed")
 	}
