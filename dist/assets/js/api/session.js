@@ -101,9 +101,11 @@ export function refreshSession(csrfWhenSent) {
 /**
  * Sends one API request and resolves with the parsed JSON body (null for
  * 204). Options: body (JSON-encoded), query (object), headers, auth (false
- * for requests where 401 means "wrong credentials", not "expired token").
+ * for requests where 401 means "wrong credentials", not "expired token"),
+ * raw (resolve with the Response of a successful answer, unread: a file to
+ * save).
  */
-export async function request(method, path, { body, query, headers, auth = true } = {}) {
+export async function request(method, path, { body, query, headers, auth = true, raw = false } = {}) {
   const url = buildURL(path, query);
   const sentAt = generation;
   const csrfWhenSent = readCookie(CSRF_COOKIE);
@@ -119,7 +121,7 @@ export async function request(method, path, { body, query, headers, auth = true 
     if (res.status === 401) throw await sessionEnded(res);
   }
   if (!res.ok) throw await toError(res);
-  return parseBody(res);
+  return raw ? res : parseBody(res);
 }
 
 /** Shorthands for request. */

@@ -1,5 +1,6 @@
 // Account (#/account): change name, email and password, two-step
 // verification (account/two-step.js) and passkeys (account/passkeys.js),
+// API tokens (account/tokens.js), download my data (account/export.js),
 // pick the colour theme (theme-switch.js); delete the account.
 // A new address takes effect once the link mailed there is followed; until
 // then the email card shows the pending change.
@@ -13,6 +14,8 @@ import { announce } from '../notify.js';
 import { field, formValues, setFieldError, showFormErrors, showFormSuccess, withBusy, clearFormErrors } from '../forms.js';
 import { formatDate } from '../format.js';
 import { themeCard } from './theme-switch.js';
+import { tokensCard } from './account/tokens.js';
+import { exportCard } from './account/export.js';
 import { twoStepCard } from './account/two-step.js';
 import { passkeysCard } from './account/passkeys.js';
 
@@ -199,6 +202,8 @@ export function mountAccount(root, ctx) {
       card({ id: 'password', title: 'Password', description: 'Changing your password logs you out on every other device.' }, passwordForm),
       twoStep.element,
       passkeysCard({ onChange: twoStep.reload }),
+      tokensCard(),
+      exportCard(),
       themeCard(),
       card(
         { id: 'delete', title: 'Delete account', description: 'Deletes your account and all your todos, and logs out every device. This cannot be undone.', danger: true },

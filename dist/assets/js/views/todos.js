@@ -14,6 +14,7 @@
 //   footer.js       the footer, filters and whole-list actions
 //   render.js       drawing the screen from the state
 //   live.js         changes made on other devices, applied in place
+//   import.js       the Import button: an export or a TodoMVC list
 
 import { createState } from './todos/model.js';
 import { buildSkeleton } from './todos/skeleton.js';
@@ -24,6 +25,7 @@ import { wireListDrop } from './todos/reorder.js';
 import { wireBulkActions } from './todos/footer.js';
 import { render } from './todos/render.js';
 import { followLive } from './todos/live.js';
+import { wireImport } from './todos/import.js';
 
 const RESYNC_AFTER_MS = 15000;
 
@@ -54,6 +56,7 @@ export function mountTodos(root, ctx, route) {
   wireNewTodo(view);
   wireBulkActions(view);
   wireListDrop(view);
+  wireImport(view);
   const onVisibility = () => resyncWhenVisible(view);
   document.addEventListener('visibilitychange', onVisibility);
 
