@@ -251,10 +251,13 @@ type Client struct {
 	Header map[string]string // sent on every request
 }
 
-// Client returns a new client with an empty cookie jar.
+// Client returns a new client with an empty cookie jar. It waits longer
+// than the server may queue a request for bcrypt (BCRYPT_QUEUE_TIMEOUT,
+// 60s in Env) plus the hash itself, so on a loaded machine a slow answer is
+// the server's answer, never the client giving up first.
 func (s *Server) Client() *Client {
 	jar, _ := cookiejar.New(nil)
-	return &Client{s: s, HTTP: &http.Client{Jar: jar, Timeout: 30 * time.Second}, Header: map[string]string{}}
+	return &Client{s: s, HTTP: &http.Client{Jar: jar, Timeout: 90 * time.Second}, Header: map[string]string{}}
 }
 
 // Do sends a request; body may be nil, a string/[]byte (sent as is) or any

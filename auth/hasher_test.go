@@ -58,26 +58,32 @@ func TestHasher(t *testing.T) {
 }
 
 func TestHasherBusy(t *testing.T) {
-	h := auth.NewHasher(11, 1, 20*time.Millisecond) // one worker, hashes far slower than the wait
+	h := auth.NewHasher(4, 1, 20*time.Millisecond) // one worker
 	defer h.Close()
-	hash, err := h.Hash(context.Background(), "correct horse battery")
-	if err != nil {
-		t.Fatal(err)
-	}
-	started := make(chan struct{})
-	go func() {
-		close(started)
-		_, _ = h.Compare(context.Background(), hash, "x") // occupies the worker
-	}()
-	<-started
-	var busy bool
-	for range 20 { // one of these must find the worker taken
-		if _, err := h.Compare(context.Background(), hash, "y"); errors.Is(err, auth.ErrBusy) {
-			busy = true
-			break
+	// The first hash holds the only worker until the test lets it go, so
+	// the check below does not depend on how fast bcrypt runs here.
+	holding, release := make(chan struct{}), make(chan struct{})
+	var first sync.Once
+	h.ObserveRunning = func(d int) {
+		if d > 0 {
+			first.Do(func() { close(holding); <-release })
 		}
 	}
-	if !busy {
-		t.Error("no ErrBusy while the only worker was taken")
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.Hash(context.Background(), "correct horse battery")
+		done <- err
+	}()
+	<-holding
+	if _, err := h.Compare(context.Background(), "", "y"); !errors.Is(err, auth.ErrBusy) {
+		t.Errorf("Compare while the only worker was taken: %v; want ErrBusy", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("the held hash: %v", err)
+	}
+	// Free again: the next comparison runs.
+	if _, err := h.Compare(context.Background(), "", "y"); err != nil {
+		t.Errorf("Compare once the worker was free: %v", err)
 	}
 }
