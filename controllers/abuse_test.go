@@ -228,3 +228,61 @@ func TestDueOutOfRange(t *testing.T) {
 		t.Errorf("due = %v; want it in UTC: 2026-12-31T17:00:00Z", got)
 	}
 }
+
+// One user's todo writes are limited per second (with a burst), whatever
+// IPs they come from; reads are not.
+func TestTodoWritesAreRateLimitedPerUser(t *testing.T) {
+	clock := apptest.NewClock(time.Now())
+	srv := apptest.Start(t, apptest.Options{Clock: clock, Env: map[string]string{
+		"RATE_TODO_WRITES_PER_SECOND": "1", "RATE_TODO_WRITES_BURST": "3",
+	}})
+	u := srv.NewUser(t)
+	other := srv.NewUser(t)
+	for range 3 {
+		u.Do("POST", "/todos", map[string]any{"title": "t"}).Expect(t, http.StatusCreated)
+	}
+	r := u.Do("POST", "/todos", map[string]any{"title": "t"}).Expect(t, http.StatusTooManyRequests)
+	if r.Header.Get("Retry-After") != "1" {
+		t.Errorf("Retry-After = %q; want 1", r.Header.Get("Retry-After"))
+	}
+	u.Do("PATCH", "/todos", map[string]any{"completed": true}).Expect(t, http.StatusTooManyRequests)
+	u.Do("GET", "/todos", nil).Expect(t, http.StatusOK)
+	// Another user has a budget of their own.
+	other.Do("POST", "/todos", map[string]any{"title": "t"}).Expect(t, http.StatusCreated)
+	clock.Advance(time.Second)
+	u.Do("POST", "/todos", map[string]any{"title": "t"}).Expect(t, http.StatusCreated)
+	if n := len(listAll(t, u)); n != 4 {
+		t.Errorf("stored %d todos; want 4", n)
+	}
+}
+
+// A user cannot hold more todos than MAX_TODOS_PER_USER: the next create is
+// 409 limit-reached, naming the limit, and nothing is stored.
+func TestTodosPerUserCap(t *testing.T) {
+	srv := apptest.Start(t, apptest.Options{Env: map[string]string{"MAX_TODOS_PER_USER": "3"}})
+	u := srv.NewUser(t)
+	for range 3 {
+		u.Do("POST", "/todos", map[string]any{"title": "t"}).Expect(t, http.StatusCreated)
+	}
+	r := u.Do("POST", "/todos", map[string]any{"title": "one too many"}).Expect(t, http.StatusConflict)
+	body := r.JSON(t)
+	if body["type"] != "/problems/limit-reached" || !strings.Contains(body["detail"].(string), "3") {
+		t.Errorf("over the cap: %s", r.Body)
+	}
+	if n := len(listAll(t, u)); n != 3 {
+		t.Errorf("stored %d todos; want 3", n)
+	}
+	// Deleting one makes room again.
+	id := listAll(t, u)[0]["id"].(string)
+	u.Do("DELETE", "/todos/"+id, nil).Expect(t, http.StatusNoContent)
+	u.Do("POST", "/todos", map[string]any{"title": "room again"}).Expect(t, http.StatusCreated)
+}
+
+func listAll(t *testing.T, u *apptest.User) []map[string]any {
+	t.Helper()
+	var page struct {
+		Items []map[string]any `json:"items"`
+	}
+	u.Do("GET", "/todos?per_page=200", nil).Expect(t, http.StatusOK).Decode(t, &page)
+	return page.Items
+}
