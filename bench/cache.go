@@ -49,6 +49,7 @@ type shapeRow struct {
 	name       string
 	warm, cold row
 	rss, peak  float64 // MB: after the warm reads, and the peak over the whole shape
+	heap       float64 // MB: the Go heap in use after the warm reads (-1: unknown)
 }
 
 // runCacheReads is -cache-reads: the write scenario, then scenario 8.
@@ -95,11 +96,11 @@ func (h *harness) embeddedReads(bin, root string, out io.Writer) error {
 
 	fmt.Fprintf(out, "## Embedded reads (scenario 8): GET /todos?per_page=50, c=%d\n\n", readConcurrency)
 	fmt.Fprintf(out, "Warm: every user read before; cold: each user's first request after a restart, one at a time.\n\n")
-	fmt.Fprintf(out, "| data | warm CPU/req | warm req/s | warm p50 | warm p99 | cold CPU/req | cold p50 | cold p99 | RSS after | peak RSS |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(out, "| data | warm CPU/req | warm req/s | warm p50 | warm p99 | warm DB ops/req | cold CPU/req | cold p50 | cold p99 | RSS after | Go heap after | peak RSS |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range append(rows, scale...) {
-		fmt.Fprintf(out, "| %s | %s | %.0f | %s | %s | %s | %s | %s | %.0f MB | %.0f MB |\n",
-			r.name, us(r.warm.cpuPerReq), r.warm.rps, ms(r.warm.p50), ms(r.warm.p99),
-			us(r.cold.cpuPerReq), ms(r.cold.p50), ms(r.cold.p99), r.rss, r.peak)
+		fmt.Fprintf(out, "| %s | %s | %.0f | %s | %s | %.2f | %s | %s | %s | %.0f MB | %.0f MB | %.0f MB |\n",
+			r.name, us(r.warm.cpuPerReq), r.warm.rps, ms(r.warm.p50), ms(r.warm.p99), r.warm.dbOpsPerReq,
+			us(r.cold.cpuPerReq), ms(r.cold.p50), ms(r.cold.p99), r.rss, r.heap, r.peak)
 	}
 	fmt.Fprintln(out)
 	fmt.Fprintf(out, "EMBEDDED_CACHE_MB=8, %s: every user read once, then reads of random users for %s (c=%d), every answer checked:\n\n", rows[1].name, bounded.d, readConcurrency)
@@ -155,7 +156,7 @@ func (h *harness) readShape(bin, dir string, users, perUser int) (shapeRow, erro
 	if r.warm, err = h.warmReads(srv, tokens, h.o.duration); err != nil {
 		return r, err
 	}
-	r.rss, r.peak = srv.rssMB(), srv.peakMB()
+	r.rss, r.peak, r.heap = srv.rssMB(), srv.peakMB(), srv.goMemory()[0]/(1<<20)
 	return r, nil
 }
 
@@ -184,7 +185,7 @@ func (h *harness) readScale(bin, dir string, users int, perUser []int) ([]shapeR
 		if r.cold, err = h.coldReads(srv, tokens); err == nil {
 			r.warm, err = h.warmReads(srv, tokens, h.o.duration)
 		}
-		r.rss, r.peak = srv.rssMB(), srv.peakMB()
+		r.rss, r.peak, r.heap = srv.rssMB(), srv.peakMB(), srv.goMemory()[0]/(1<<20)
 		srv.stop()
 		if err != nil {
 			return nil, err
