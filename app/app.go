@@ -99,6 +99,18 @@ type handlers struct {
 	imports    *controllers.Import
 }
 
+// sessionCacheTTL is how long the session check caches an answer:
+// SESSION_CACHE_TTL bounds how late a change made by another instance is
+// seen, and the embedded database has no other writer, so there a cached
+// answer lasts until this process changes what it says (0 still turns
+// the cache off).
+func sessionCacheTTL(cfg config.Config, st *store.Store) time.Duration {
+	if cfg.SessionCache > 0 && st.SoleWriter() {
+		return auth.UntilForgotten
+	}
+	return cfg.SessionCache
+}
+
 // New builds the application on an open store.
 func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App, error) {
 	now := o.Now
@@ -115,7 +127,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, o Options) (*App,
 	}
 	a := &App{cfg: cfg, log: log, store: st, now: now, static: static}
 	a.tokens = auth.NewTokens([]byte(cfg.JWTSecret), cfg.JWTIssuer, cfg.AccessTTL, now)
-	a.checker = auth.NewChecker(st, cfg.SessionCache, now, 100_000)
+	a.checker = auth.NewChecker(st, sessionCacheTTL(cfg, st), now, 100_000)
 	var _ auth.PATSource = st // the checker reads personal access tokens from its source
 	a.csrf = auth.NewCSRF([]byte(cfg.JWTSecret))
 	a.hasher = auth.NewHasher(cfg.BcryptCost, cfg.BcryptSlots, cfg.BcryptWait)
@@ -368,6 +380,7 @@ func (a *App) background(ctx context.Context) {
 	if n, err := a.store.MigrateUsers(ctx); err != nil {
 		a.log.Warn("user migration failed; it runs again at the next start", "error", err.Error())
 	} else if n > 0 {
+		a.checker.ForgetAll()
 		a.log.Info("users from before email verification marked verified", "users", n)
 	}
 	tick := time.NewTicker(10 * time.Minute)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -30,6 +31,12 @@ type SessionSource interface {
 	SessionByID(ctx context.Context, id string) (models.Session, error)
 	UserByID(ctx context.Context, id string) (models.User, error)
 }
+
+// UntilForgotten is the cache lifetime for a process that is the only
+// writer of its database (the embedded one): every change to a session,
+// user or token passes through this process and its Forget* calls, so a
+// cached answer stays right until one of them drops it.
+const UntilForgotten = time.Duration(math.MaxInt64)
 
 // Checker decides whether a verified access token is still honoured: its
 // session must exist, be unrevoked and unexpired, and its user must exist and
@@ -70,7 +77,7 @@ func NewChecker(src SessionSource, ttl time.Duration, now func() time.Time, maxE
 // tell: nothing is accepted on a guess).
 func (c *Checker) Check(ctx context.Context, claims AccessClaims) (Principal, error) {
 	now := c.now()
-	sess, err := load(c, ctx, c.sessions, claims.SessionID, now, c.src.SessionByID)
+	sess, err := load(c, ctx, c.sessions, claims.SessionID, now, c.liveness)
 	if err != nil {
 		return Principal{}, err
 	}
@@ -89,6 +96,13 @@ func (c *Checker) Check(ctx context.Context, claims AccessClaims) (Principal, er
 		p.TokenExpiresAt = claims.ExpiresAt.Time
 	}
 	return p, nil
+}
+
+// liveness reads a session and keeps only what Check looks at, so that a
+// long-lived cache holds no device names, addresses or token hashes.
+func (c *Checker) liveness(ctx context.Context, id string) (models.Session, error) {
+	s, err := c.src.SessionByID(ctx, id)
+	return models.Session{ID: s.ID, UserID: s.UserID, ExpiresAt: s.ExpiresAt, RevokedAt: s.RevokedAt}, err
 }
 
 func load[T any](c *Checker, ctx context.Context, m map[string]cached[T], id string, now time.Time, fetch func(context.Context, string) (T, error)) (T, error) {
@@ -117,6 +131,16 @@ func load[T any](c *Checker, ctx context.Context, m map[string]cached[T], id str
 	}
 	c.mu.Unlock()
 	return v, nil
+}
+
+// ForgetAll empties the cache (after a change to many users at once).
+func (c *Checker) ForgetAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch++
+	clear(c.sessions)
+	clear(c.users)
+	clear(c.pats)
 }
 
 // ForgetSession drops a session from the cache (after a revoke).

@@ -372,7 +372,7 @@ func variables() []variable {
 			c.MetricsAddr = v
 			return nil
 		}},
-		{"SESSION_CACHE_TTL", "5s", "how long a live session/user check is cached; bounds how late a revoke on another instance is seen", durationVar(func(c *Config) *time.Duration { return &c.SessionCache }, 0)},
+		{"SESSION_CACHE_TTL", "5s", "how long a live session/user check is cached on MongoDB; bounds how late a revoke on another instance is seen (the embedded database has no other writer: there a check is cached until a change drops it; 0 turns the cache off)", durationVar(func(c *Config) *time.Duration { return &c.SessionCache }, 0)},
 		{"DB_TIMEOUT", "3s", "timeout for one database operation and for server selection", durationVar(func(c *Config) *time.Duration { return &c.DBTimeout }, 100*time.Millisecond)},
 		{"EMBEDDED_CACHE_MB", "64", "memory for the embedded database's cache of recently used users' todos, in MiB (the least recently used are dropped past it); 0 turns it off; no effect with MONGODB_URI", rangeVar(func(c *Config) *int { return &c.EmbeddedCacheMB }, 0, 1<<20)},
 		{"RATE_AUTH_PER_MINUTE", "20", "POST /auth requests per minute per client IP (0 disables)", intVar(func(c *Config) *int { return &c.RateAuthPerMinute })},

@@ -63,6 +63,7 @@ type Store struct {
 	writeLock chan struct{}
 
 	stopEmbedded func()
+	soleWriter   bool // the embedded database: see SoleWriter
 
 	indexesMu    sync.Mutex
 	indexesReady bool
@@ -89,7 +90,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		if err != nil {
 			return nil, err
 		}
-		uri, s.stopEmbedded = e.uri, e.stop
+		uri, s.stopEmbedded, s.soleWriter = e.uri, e.stop, true
 		s.writeLock = make(chan struct{}, 1)
 		layout = func(db *mongo.Database, op, write opFunc) todoLayout {
 			return newPerUserTodos(db, op, write, cacheBytes)
@@ -127,6 +128,12 @@ func (s *Store) stop() {
 		s.stopEmbedded = nil
 	}
 }
+
+// SoleWriter reports whether this process is the only one that writes the
+// database: true for the embedded one, which is private to it (a second
+// process on the same data folder is refused at start), false on MongoDB,
+// which several instances may share.
+func (s *Store) SoleWriter() bool { return s.soleWriter }
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
