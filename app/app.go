@@ -392,6 +392,11 @@ func (a *App) background(ctx context.Context) {
 		} else if n > 0 {
 			a.log.Info("link token cleanup", "deleted", n)
 		}
+		if n, err := a.store.DeleteExpiredPATs(ctx, now); err != nil {
+			a.log.Warn("personal access token cleanup failed", "error", err.Error())
+		} else if n > 0 {
+			a.log.Info("personal access token cleanup", "deleted", n)
+		}
 		if n, err := a.store.DeleteStaleSessions(ctx, now, now.Add(-24*time.Hour)); err != nil {
 			a.log.Warn("session cleanup failed", "error", err.Error())
 		} else if n > 0 {

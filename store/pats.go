@@ -43,6 +43,7 @@ func (s *Store) patIndexes() indexSet {
 	return indexSet{s.pats(), []mongo.IndexModel{
 		{Keys: bson.D{{Key: "id", Value: 1}}, Options: options.Index().SetUnique(true).SetName("id_unique")},
 		{Keys: bson.D{{Key: "user_id", Value: 1}}, Options: options.Index().SetName("user_id")},
+		{Keys: bson.D{{Key: "expires_at", Value: 1}}, Options: options.Index().SetName("expires_at")},
 	}}
 }
 
@@ -134,6 +135,25 @@ func (s *Store) DeleteUserPATs(ctx context.Context, userID string) (int, error) 
 	})
 	if err != nil {
 		return 0, fmt.Errorf("delete personal access tokens of user: %w", err)
+	}
+	return n, nil
+}
+
+// DeleteExpiredPATs deletes the tokens that expired at or before now (the
+// periodic cleanup: they are refused already, but they would stay in their
+// owner's list and count toward the number a user may hold); a token
+// without an expiry stays. It returns how many it deleted.
+func (s *Store) DeleteExpiredPATs(ctx context.Context, now time.Time) (int, error) {
+	var n int
+	err := s.write(ctx, "pats.cleanup", func(ctx context.Context) error {
+		res, err := s.pats().DeleteMany(ctx, bson.D{{Key: "expires_at", Value: bson.D{{Key: "$lte", Value: dbTime(now)}}}})
+		if err == nil {
+			n = int(res.DeletedCount)
+		}
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete expired personal access tokens: %w", err)
 	}
 	return n, nil
 }

@@ -88,6 +88,38 @@ func TestPATs(t *testing.T) {
 	}
 }
 
+// The cleanup deletes expired tokens only: a token that expires later, or
+// never, stays.
+func TestDeleteExpiredPATs(t *testing.T) {
+	s := apptest.OpenStore(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	user := bson.NewObjectID().Hex()
+	for hash, expires := range map[string]*time.Time{
+		"h-expired": new(now.Add(-time.Minute)), "h-now": new(now), "h-later": new(now.Add(time.Minute)), "h-never": nil,
+	} {
+		p := models.PAT{UserID: user, Name: hash, Scopes: []string{models.ScopeTodosRead}, Hash: hash, CreatedAt: now.Add(-time.Hour), ExpiresAt: expires}
+		if _, err := s.CreatePAT(ctx, p, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.DeleteExpiredPATs(ctx, now); err != nil || n != 2 {
+		t.Errorf("DeleteExpiredPATs = %d, %v; want 2", n, err)
+	}
+	list, err := s.ListPATs(ctx, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, p := range list {
+		left = append(left, p.Hash)
+	}
+	slices.Sort(left)
+	if want := []string{"h-later", "h-never"}; !slices.Equal(left, want) {
+		t.Errorf("tokens left = %v; want %v", left, want)
+	}
+}
+
 func TestEachTodo(t *testing.T) {
 	s := apptest.OpenStore(t)
 	ctx := context.Background()
