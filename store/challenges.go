@@ -155,14 +155,7 @@ func (s *Store) DeleteUserChallenges(ctx context.Context, userID string) error {
 // DeleteExpiredChallenges removes the challenges that expired before now
 // (the embedded backend has no TTL indexes).
 func (s *Store) DeleteExpiredChallenges(ctx context.Context, now time.Time) (int, error) {
-	var n int
-	err := s.write(ctx, "challenges.cleanup", func(ctx context.Context) error {
-		res, err := s.challenges().DeleteMany(ctx, bson.D{{Key: "expires_at", Value: bson.D{{Key: "$lte", Value: dbTime(now)}}}})
-		if err == nil {
-			n = int(res.DeletedCount)
-		}
-		return err
-	})
+	n, err := s.deleteMany(ctx, "challenges.cleanup", s.challenges(), expiredBy(now))
 	if err != nil {
 		return 0, fmt.Errorf("delete expired challenges: %w", err)
 	}

@@ -125,14 +125,7 @@ func (s *Store) DeletePAT(ctx context.Context, userID, id string) (models.PAT, e
 
 // DeleteUserPATs deletes every token of the user and returns how many.
 func (s *Store) DeleteUserPATs(ctx context.Context, userID string) (int, error) {
-	var n int
-	err := s.write(ctx, "pats.delete_user", func(ctx context.Context) error {
-		res, err := s.pats().DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}})
-		if err == nil {
-			n = int(res.DeletedCount)
-		}
-		return err
-	})
+	n, err := s.deleteMany(ctx, "pats.delete_user", s.pats(), bson.D{{Key: "user_id", Value: userID}})
 	if err != nil {
 		return 0, fmt.Errorf("delete personal access tokens of user: %w", err)
 	}
@@ -144,14 +137,7 @@ func (s *Store) DeleteUserPATs(ctx context.Context, userID string) (int, error) 
 // owner's list and count toward the number a user may hold); a token
 // without an expiry stays. It returns how many it deleted.
 func (s *Store) DeleteExpiredPATs(ctx context.Context, now time.Time) (int, error) {
-	var n int
-	err := s.write(ctx, "pats.cleanup", func(ctx context.Context) error {
-		res, err := s.pats().DeleteMany(ctx, bson.D{{Key: "expires_at", Value: bson.D{{Key: "$lte", Value: dbTime(now)}}}})
-		if err == nil {
-			n = int(res.DeletedCount)
-		}
-		return err
-	})
+	n, err := s.deleteMany(ctx, "pats.cleanup", s.pats(), expiredBy(now))
 	if err != nil {
 		return 0, fmt.Errorf("delete expired personal access tokens: %w", err)
 	}

@@ -196,17 +196,10 @@ func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) 
 // revoked before revokedBefore (kept that long so a stolen token's reuse
 // still finds its session). It returns how many it removed.
 func (s *Store) DeleteStaleSessions(ctx context.Context, now, revokedBefore time.Time) (int, error) {
-	var n int
-	err := s.write(ctx, "sessions.cleanup", func(ctx context.Context) error {
-		res, err := s.sessions.DeleteMany(ctx, bson.D{{Key: "$or", Value: bson.A{
-			bson.D{{Key: "expires_at", Value: bson.D{{Key: "$lt", Value: dbTime(now)}}}},
-			bson.D{{Key: "revoked_at", Value: bson.D{{Key: "$lt", Value: dbTime(revokedBefore)}}}},
-		}}})
-		if err == nil {
-			n = int(res.DeletedCount)
-		}
-		return err
-	})
+	n, err := s.deleteMany(ctx, "sessions.cleanup", s.sessions, bson.D{{Key: "$or", Value: bson.A{
+		bson.D{{Key: "expires_at", Value: bson.D{{Key: "$lt", Value: dbTime(now)}}}},
+		bson.D{{Key: "revoked_at", Value: bson.D{{Key: "$lt", Value: dbTime(revokedBefore)}}}},
+	}}})
 	if err != nil {
 		return 0, fmt.Errorf("delete stale sessions: %w", err)
 	}

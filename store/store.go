@@ -271,6 +271,26 @@ func (s *Store) write(ctx context.Context, name string, f func(ctx context.Conte
 	return s.op(ctx, name, f)
 }
 
+// deleteMany deletes what filter matches in coll, as one write named
+// name, and returns how many documents went.
+func (s *Store) deleteMany(ctx context.Context, name string, coll *mongo.Collection, filter bson.D) (int, error) {
+	var n int
+	err := s.write(ctx, name, func(ctx context.Context) error {
+		res, err := coll.DeleteMany(ctx, filter)
+		if err == nil {
+			n = int(res.DeletedCount)
+		}
+		return err
+	})
+	return n, err
+}
+
+// expiredBy is the filter of the documents whose expires_at is at or
+// before now (the cleanups; a document without one never matches).
+func expiredBy(now time.Time) bson.D {
+	return bson.D{{Key: "expires_at", Value: bson.D{{Key: "$lte", Value: dbTime(now)}}}}
+}
+
 // lockWrites takes the embedded write lock, or gives up when ctx ends
 // first.
 func (s *Store) lockWrites(ctx context.Context) error {

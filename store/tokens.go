@@ -108,14 +108,7 @@ func (s *Store) DeleteUserLinkTokens(ctx context.Context, userID, purpose string
 // DeleteExpiredLinkTokens removes the tokens that expired before now (the
 // periodic cleanup; the embedded backend has no TTL indexes).
 func (s *Store) DeleteExpiredLinkTokens(ctx context.Context, now time.Time) (int, error) {
-	var n int
-	err := s.write(ctx, "tokens.cleanup", func(ctx context.Context) error {
-		res, err := s.linkTokens().DeleteMany(ctx, bson.D{{Key: "expires_at", Value: bson.D{{Key: "$lte", Value: dbTime(now)}}}})
-		if err == nil {
-			n = int(res.DeletedCount)
-		}
-		return err
-	})
+	n, err := s.deleteMany(ctx, "tokens.cleanup", s.linkTokens(), expiredBy(now))
 	if err != nil {
 		return 0, fmt.Errorf("delete expired link tokens: %w", err)
 	}
