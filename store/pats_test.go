@@ -12,6 +12,7 @@ import (
 
 	"listo/apptest"
 	"listo/models"
+	"listo/store"
 )
 
 func TestPATs(t *testing.T) {
@@ -46,14 +47,7 @@ func TestPATs(t *testing.T) {
 	if _, err := s.PATByHash(ctx, "nope"); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("PATByHash(unknown) err = %v; want ErrNotFound", err)
 	}
-	list, err := s.ListPATs(ctx, user)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hashes []string
-	for _, p := range list {
-		hashes = append(hashes, p.Hash)
-	}
+	hashes := listedHashes(t, s, user)
 	if want := []string{"h-new", "h-old"}; !slices.Equal(hashes, want) {
 		t.Errorf("ListPATs = %v; want %v (newest first)", hashes, want)
 	}
@@ -106,18 +100,25 @@ func TestDeleteExpiredPATs(t *testing.T) {
 	if n, err := s.DeleteExpiredPATs(ctx, now); err != nil || n != 2 {
 		t.Errorf("DeleteExpiredPATs = %d, %v; want 2", n, err)
 	}
-	list, err := s.ListPATs(ctx, user)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var left []string
-	for _, p := range list {
-		left = append(left, p.Hash)
-	}
+	left := listedHashes(t, s, user)
 	slices.Sort(left)
 	if want := []string{"h-later", "h-never"}; !slices.Equal(left, want) {
 		t.Errorf("tokens left = %v; want %v", left, want)
 	}
+}
+
+// listedHashes is the hashes of ListPATs(userID), in its order.
+func listedHashes(t *testing.T, s *store.Store, userID string) []string {
+	t.Helper()
+	list, err := s.ListPATs(context.Background(), userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hashes []string
+	for _, p := range list {
+		hashes = append(hashes, p.Hash)
+	}
+	return hashes
 }
 
 func TestEachTodo(t *testing.T) {
