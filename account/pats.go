@@ -92,8 +92,9 @@ func (s *Service) ListPATs(ctx context.Context, userID string) ([]models.PAT, er
 }
 
 // RevokePAT deletes one of the user's personal access tokens, effective on
-// this instance's very next request (other instances: within
-// SESSION_CACHE_TTL); another user's or an unknown id is
+// this instance's very next request, and ends the event streams it opened
+// here at once (other instances: within SESSION_CACHE_TTL, and at their
+// streams' next keep-alive); another user's or an unknown id is
 // models.ErrNotFound.
 func (s *Service) RevokePAT(ctx context.Context, userID, id string) error {
 	t, err := s.store.DeletePAT(ctx, userID, id)
@@ -101,6 +102,7 @@ func (s *Service) RevokePAT(ctx context.Context, userID, id string) error {
 		return err
 	}
 	s.cache.ForgetPAT(t.Hash)
+	s.changed(models.Change{Kind: models.TokenRevoked, UserID: userID, ID: t.Hash})
 	return nil
 }
 
@@ -115,6 +117,9 @@ func (s *Service) endTokens(ctx context.Context, userID string) {
 	revoke := func(ctx context.Context) error {
 		_, err := s.store.DeleteUserPATs(ctx, userID)
 		s.cache.ForgetUser(userID)
+		if err == nil {
+			s.changed(models.Change{Kind: models.TokenRevoked, UserID: userID})
+		}
 		return err
 	}
 	if err := revoke(ctx); err != nil {

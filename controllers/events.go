@@ -20,6 +20,7 @@ import (
 // EventHub is what GET /events needs of the live-sync hub (events.Hub).
 type EventHub interface {
 	Subscribe(userID, sessionID, lastEventID string) (*events.Stream, error)
+	SubscribeToken(userID, tokenHash, lastEventID string) (*events.Stream, error)
 }
 
 // LiveCheck tells whether a principal may still be served: its session
@@ -73,7 +74,12 @@ func (h *Events) Stream(c *gin.Context) error {
 	if last == "" {
 		last = c.Query("last_event_id")
 	}
-	st, err := h.Hub.Subscribe(p.User.ID, p.SessionID, last)
+	subscribe := h.Hub.Subscribe
+	credential := p.SessionID
+	if p.PAT != nil {
+		subscribe, credential = h.Hub.SubscribeToken, p.PAT.Hash
+	}
+	st, err := subscribe(p.User.ID, credential, last)
 	if errors.Is(err, events.ErrTooManyStreams) || errors.Is(err, events.ErrClosed) {
 		return problem.New(http.StatusServiceUnavailable, "Too many live streams are open; try again shortly.").
 			WithHeader("Retry-After", "10")

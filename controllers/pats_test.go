@@ -380,9 +380,11 @@ func TestPATRateLimit(t *testing.T) {
 }
 
 // TestPATEvents: an events:read token streams the user's changes, and its
-// stream ends when the token is revoked.
+// stream ends as soon as the token is revoked, one by one or with all of
+// them by a new password: the keep-alive, whose liveness check would end
+// it too, is an hour away.
 func TestPATEvents(t *testing.T) {
-	srv := apptest.Start(t, apptest.Options{Env: eventsEnv()})
+	srv := apptest.Start(t, apptest.Options{Env: eventsEnv("EVENTS_PING_INTERVAL", "1h")})
 	alice := srv.NewUser(t)
 	p := newPAT(t, alice, []string{"events:read"})
 	st := openEvents(t, bearer(srv, p.Token), srv.URL()+"/events")
@@ -397,8 +399,19 @@ func TestPATEvents(t *testing.T) {
 		t.Fatal("a logout ended the token's stream")
 	}
 	other := srv.Login(t, alice.Email, alice.Password)
+	kept := newPAT(t, other, []string{"events:read"})
+	keptStream := openEvents(t, bearer(srv, kept.Token), srv.URL()+"/events")
+	keptStream.Position(5 * time.Second)
 	other.Do("DELETE", "/user/tokens/"+p.ID, nil).Expect(t, http.StatusNoContent)
 	if !st.Ended(5 * time.Second) {
 		t.Error("the stream of a revoked token did not end")
+	}
+	if keptStream.Ended(500 * time.Millisecond) {
+		t.Fatal("revoking one token ended another token's stream")
+	}
+	// A new password revokes every token, and their streams end.
+	other.Do("PATCH", "/user", map[string]any{"password": "a new long passphrase 42", "current_password": alice.Password}).Expect(t, http.StatusOK)
+	if !keptStream.Ended(5 * time.Second) {
+		t.Error("a token's stream went on after a new password revoked the token")
 	}
 }

@@ -158,13 +158,36 @@ func (h *Hub) Open() int {
 // Apply publishes a change reported by the service that made it. Once a
 // change stream feeds the hub (Follow), it ignores these: the change
 // comes back through the stream, from whichever instance made it.
+//
+// A revoked personal access token (models.TokenRevoked) ends this
+// instance's streams of that token at once, fed or not: the change stream
+// does not carry tokens, and other instances end theirs at the stream's
+// next liveness check.
 func (h *Hub) Apply(c models.Change) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if c.Kind == models.TokenRevoked {
+		h.endTokens(c.UserID, c.ID)
+		return
+	}
 	if h.fed {
 		return
 	}
 	h.publish(c, h.last+1)
+}
+
+// endTokens ends userID's streams opened with the personal access token
+// of hash ("" for any token). Called with h.mu held.
+func (h *Hub) endTokens(userID, hash string) {
+	u := h.users[userID]
+	if u == nil {
+		return
+	}
+	for _, s := range slices.Clone(u.streams) {
+		if s.TokenHash != "" && (hash == "" || s.TokenHash == hash) {
+			h.end(s)
+		}
+	}
 }
 
 // Feed is a change stream of the database (store.ChangeFeed): Start is
@@ -372,9 +395,11 @@ func (h *Hub) shrink() {
 
 func size(e Event) int { return len(e.Data) + len(e.Name) + 64 }
 
-// Stream is one open GET /events of one session.
+// Stream is one open GET /events of one session, or of one personal
+// access token.
 type Stream struct {
-	SessionID string
+	SessionID string // "" for a token's stream
+	TokenHash string // the personal access token's hash; "" for a session's stream
 	// Replay is what the stream starts with: the missed events of a
 	// resume, or a resync when the resume point is gone.
 	Replay []Event
@@ -433,6 +458,16 @@ func (s *Stream) Close() {
 // buffer no longer reaches back to it, when it is not an id of this hub,
 // or when it is not a number.
 func (h *Hub) Subscribe(userID, sessionID, lastEventID string) (*Stream, error) {
+	return h.subscribe(userID, sessionID, "", lastEventID)
+}
+
+// SubscribeToken is Subscribe for a client of one of userID's personal
+// access tokens, named by its hash: the token's revoke ends the stream.
+func (h *Hub) SubscribeToken(userID, tokenHash, lastEventID string) (*Stream, error) {
+	return h.subscribe(userID, "", tokenHash, lastEventID)
+}
+
+func (h *Hub) subscribe(userID, sessionID, tokenHash, lastEventID string) (*Stream, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -451,7 +486,7 @@ func (h *Hub) Subscribe(userID, sessionID, lastEventID string) (*Stream, error) 
 	}
 	h.seq++
 	s := &Stream{
-		SessionID: sessionID, Position: h.last,
+		SessionID: sessionID, TokenHash: tokenHash, Position: h.last,
 		hub: h, userID: userID, seq: h.seq,
 		queue: make(chan Delivery, h.o.QueueSize), done: make(chan struct{}),
 	}

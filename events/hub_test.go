@@ -495,3 +495,54 @@ func TestConcurrent(t *testing.T) {
 		t.Errorf("Open() = %d after Close; want 0", n)
 	}
 }
+
+// TestTokenRevoked: a revoked personal access token ends the streams it
+// opened at once, on a hub fed by a change stream too, and no other
+// stream; it is no event, and it takes no id.
+func TestTokenRevoked(t *testing.T) {
+	for _, fed := range []bool{false, true} {
+		t.Run(map[bool]string{false: "local", true: "fed"}[fed], func(t *testing.T) {
+			h, _ := newHub(t, events.Options{})
+			if fed {
+				follow(t, h, newFeed(1<<40), false)
+				for !h.Following() {
+					time.Sleep(time.Millisecond)
+				}
+			}
+			session := subscribe(t, h, "alice", "s1", "")
+			tokenA, err := h.SubscribeToken("alice", "hash-a", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(tokenA.Close)
+			tokenB, _ := h.SubscribeToken("alice", "hash-b", "")
+			t.Cleanup(tokenB.Close)
+			bobs, _ := h.SubscribeToken("bob", "hash-a", "")
+			t.Cleanup(bobs.Close)
+			at := h.Position()
+
+			h.Apply(models.Change{Kind: models.TokenRevoked, UserID: "alice", ID: "hash-a"})
+			if !ended(tokenA) {
+				t.Error("the revoked token's stream goes on")
+			}
+			if ended(tokenB) || ended(session) || ended(bobs) {
+				t.Errorf("ended: another token's %t, the session's %t, another user's %t; want none", ended(tokenB), ended(session), ended(bobs))
+			}
+			if q := queued(session); len(q) != 0 {
+				t.Errorf("the session's stream got %v; want no event", names(q))
+			}
+			if h.Position() != at {
+				t.Errorf("Position moved from %d to %d; want no id taken", at, h.Position())
+			}
+
+			// All of alice's tokens (a new password): her session's stream stays.
+			h.Apply(models.Change{Kind: models.TokenRevoked, UserID: "alice"})
+			if !ended(tokenB) || ended(session) || ended(bobs) {
+				t.Errorf("after all of alice's tokens: token B ended %t, session %t, bob %t; want true, false, false", ended(tokenB), ended(session), ended(bobs))
+			}
+			if h.Open() != 2 {
+				t.Errorf("Open() = %d; want 2", h.Open())
+			}
+		})
+	}
+}

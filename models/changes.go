@@ -12,6 +12,10 @@ const (
 	UserUpdated    ChangeKind = "user.updated"    // User is the user after the change
 	UserDeleted    ChangeKind = "user.deleted"    // the user and everything of theirs is gone
 	SessionRevoked ChangeKind = "session.revoked" // ID is the revoked session's id
+	// TokenRevoked ends the event streams opened with a personal access
+	// token of UserID: ID is the token's hash, "" for all of them. It is
+	// not an event: a client of that token can no longer receive any.
+	TokenRevoked ChangeKind = "token.revoked"
 )
 
 // Reasons of a TodosChanged change.

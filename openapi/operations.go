@@ -452,7 +452,7 @@ func operations() map[string]operation {
 		},
 		"DELETE /user/tokens/{id}": {
 			id: "revokePAT", tag: "Personal access tokens", summary: "Revoke a personal access token",
-			description: "The token is refused from the next request on (by other instances within SESSION_CACHE_TTL); an event stream it opened ends at its next keep-alive.",
+			description: "The token is refused from the next request on (by other instances within SESSION_CACHE_TTL); an event stream it opened on this instance ends at once (on another instance, at that stream's next keep-alive).",
 			access:      user,
 			replies:     []reply{noContent("Revoked.")},
 			fails:       []failure{fail(http.StatusNotFound, "no such token of the caller's")},
