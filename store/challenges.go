@@ -142,11 +142,7 @@ func (s *Store) ConsumeChallenge(ctx context.Context, id, kind string, now time.
 // DeleteUserChallenges removes the user's challenges (their factors were
 // removed, or the user deleted).
 func (s *Store) DeleteUserChallenges(ctx context.Context, userID string) error {
-	err := s.write(ctx, "challenges.delete_user", func(ctx context.Context) error {
-		_, err := s.challenges().DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}})
-		return err
-	})
-	if err != nil {
+	if _, err := s.deleteMany(ctx, "challenges.delete_user", s.challenges(), bson.D{{Key: "user_id", Value: userID}}); err != nil {
 		return fmt.Errorf("delete challenges: %w", err)
 	}
 	return nil

@@ -166,11 +166,7 @@ func (s *Store) DeletePasskey(ctx context.Context, userID, id string) error {
 
 // DeleteUserPasskeys deletes every passkey of the user.
 func (s *Store) DeleteUserPasskeys(ctx context.Context, userID string) error {
-	err := s.write(ctx, "passkeys.delete_user", func(ctx context.Context) error {
-		_, err := s.passkeys().DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}})
-		return err
-	})
-	if err != nil {
+	if _, err := s.deleteMany(ctx, "passkeys.delete_user", s.passkeys(), bson.D{{Key: "user_id", Value: userID}}); err != nil {
 		return fmt.Errorf("delete passkeys: %w", err)
 	}
 	return nil

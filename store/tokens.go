@@ -95,11 +95,8 @@ func (s *Store) ConsumeLinkToken(ctx context.Context, hash, purpose string, now 
 // DeleteUserLinkTokens deletes the user's tokens of purpose (a pending
 // email change that is replaced or dropped).
 func (s *Store) DeleteUserLinkTokens(ctx context.Context, userID, purpose string) error {
-	err := s.write(ctx, "tokens.delete_user", func(ctx context.Context) error {
-		_, err := s.linkTokens().DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}, {Key: "purpose", Value: purpose}})
-		return err
-	})
-	if err != nil {
+	filter := bson.D{{Key: "user_id", Value: userID}, {Key: "purpose", Value: purpose}}
+	if _, err := s.deleteMany(ctx, "tokens.delete_user", s.linkTokens(), filter); err != nil {
 		return fmt.Errorf("delete link tokens: %w", err)
 	}
 	return nil

@@ -251,11 +251,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 // the user's collection, on MongoDB it deletes them in batches, each a
 // short write, until ctx ends; a retry continues).
 func (s *Store) deleteOwned(ctx context.Context, userID string) error {
-	err := s.write(ctx, "sessions.delete_many", func(ctx context.Context) error {
-		_, err := s.sessions.DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}})
-		return err
-	})
-	if err != nil {
+	if _, err := s.deleteMany(ctx, "sessions.delete_many", s.sessions, bson.D{{Key: "user_id", Value: userID}}); err != nil {
 		return fmt.Errorf("delete sessions of user: %w", err)
 	}
 	if err := s.todos.deleteAll(ctx, userID); err != nil {
