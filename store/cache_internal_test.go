@@ -410,14 +410,7 @@ func TestCacheWriteFailsWithTheDatabaseStopped(t *testing.T) {
 	dir := t.TempDir()
 	s := openEmbeddedStoreAt(t, dir, 0)
 	ctx := context.Background()
-	rnd := rand.New(rand.NewPCG(3, 4))
-	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	userID := bson.NewObjectID().Hex()
-	fillUser(t, s, rnd, userID, 20, t0)
-	before, err := s.ListTodos(ctx, userID, models.TodoQuery{PerPage: 200})
-	if err != nil || len(before.Items) == 0 {
-		t.Fatalf("ListTodos = %d todos, %v", len(before.Items), err)
-	}
+	userID, before := filledUser(t, s, 3)
 	victim := before.Items[0]
 
 	s.stop() // the embedded FerretDB stops; the driver stays connected
@@ -546,14 +539,7 @@ func TestCacheWriteWithALostAnswerReloads(t *testing.T) {
 	dir := t.TempDir()
 	s := openEmbeddedStoreAt(t, dir, 0)
 	ctx := context.Background()
-	rnd := rand.New(rand.NewPCG(11, 12))
-	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	userID := bson.NewObjectID().Hex()
-	fillUser(t, s, rnd, userID, 20, t0)
-	before, err := s.ListTodos(ctx, userID, models.TodoQuery{PerPage: 200})
-	if err != nil || len(before.Items) == 0 {
-		t.Fatalf("ListTodos = %d todos, %v", len(before.Items), err)
-	}
+	userID, before := filledUser(t, s, 11)
 
 	// The layout's writes go through the proxy; its cache stays.
 	proxy := newReplyDropper(t, filepath.Join(dir, "db", socketName))
@@ -603,14 +589,7 @@ func (l refusingLayout) coll(string) *mongo.Collection { return l.db.Collection(
 func TestCacheWriteRefusedLeavesMemoryUnchanged(t *testing.T) {
 	s := openEmbeddedStore(t)
 	ctx := context.Background()
-	rnd := rand.New(rand.NewPCG(5, 6))
-	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	userID := bson.NewObjectID().Hex()
-	fillUser(t, s, rnd, userID, 20, t0)
-	before, err := s.ListTodos(ctx, userID, models.TodoQuery{PerPage: 200})
-	if err != nil || len(before.Items) == 0 {
-		t.Fatalf("ListTodos = %d todos, %v", len(before.Items), err)
-	}
+	userID, before := filledUser(t, s, 5)
 	u := cachedUser(s, userID)
 	if u == nil {
 		t.Fatal("user not cached")
@@ -619,7 +598,7 @@ func TestCacheWriteRefusedLeavesMemoryUnchanged(t *testing.T) {
 	good := s.todos
 	s.todos = refusingLayout{good.(perUserTodos)}
 	title := "never stored"
-	_, err = s.UpdateTodo(ctx, userID, victim.ID, models.TodoPatch{Title: &title}, models.NoPrecondition(), time.Now())
+	_, err := s.UpdateTodo(ctx, userID, victim.ID, models.TodoPatch{Title: &title}, models.NoPrecondition(), time.Now())
 	var ce mongo.CommandError
 	if !errors.As(err, &ce) {
 		t.Fatalf("UpdateTodo = %v; want the server's refusal", err)
@@ -643,6 +622,19 @@ func TestCacheWriteRefusedLeavesMemoryUnchanged(t *testing.T) {
 		t.Errorf("memory after the refused writes (-before +after):\n%s", diff)
 	}
 	checkList(t, s, userID, models.TodoQuery{PerPage: 200})
+}
+
+// filledUser gives a new user 20 random todos (rand.NewPCG(seed, seed+1))
+// and returns the user's id and the list of all of them.
+func filledUser(t *testing.T, s *Store, seed uint64) (string, models.Page[models.Todo]) {
+	t.Helper()
+	userID := bson.NewObjectID().Hex()
+	fillUser(t, s, rand.New(rand.NewPCG(seed, seed+1)), userID, 20, time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	page, err := s.ListTodos(context.Background(), userID, models.TodoQuery{PerPage: 200})
+	if err != nil || len(page.Items) == 0 {
+		t.Fatalf("ListTodos = %d todos, %v", len(page.Items), err)
+	}
+	return userID, page
 }
 
 func mustOID(t testing.TB, id string) bson.ObjectID {
