@@ -387,26 +387,27 @@ func (a *App) background(ctx context.Context) {
 	defer tick.Stop()
 	for {
 		now := a.now()
-		if n, err := a.store.DeleteExpiredLinkTokens(ctx, now); err != nil {
-			a.log.Warn("link token cleanup failed", "error", err.Error())
-		} else if n > 0 {
-			a.log.Info("link token cleanup", "deleted", n)
-		}
-		if n, err := a.store.DeleteExpiredPATs(ctx, now); err != nil {
-			a.log.Warn("personal access token cleanup failed", "error", err.Error())
-		} else if n > 0 {
-			a.log.Info("personal access token cleanup", "deleted", n)
-		}
-		if n, err := a.store.DeleteStaleSessions(ctx, now, now.Add(-24*time.Hour)); err != nil {
-			a.log.Warn("session cleanup failed", "error", err.Error())
-		} else if n > 0 {
-			a.log.Info("session cleanup", "deleted", n)
-		}
+		n, err := a.store.DeleteExpiredLinkTokens(ctx, now)
+		a.logCleanup("link token", n, err)
+		n, err = a.store.DeleteExpiredPATs(ctx, now)
+		a.logCleanup("personal access token", n, err)
+		n, err = a.store.DeleteStaleSessions(ctx, now, now.Add(-24*time.Hour))
+		a.logCleanup("session", n, err)
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
+	}
+}
+
+// logCleanup logs the outcome of the periodic cleanup named what: its
+// failure, or how many documents it deleted when it deleted any.
+func (a *App) logCleanup(what string, n int, err error) {
+	if err != nil {
+		a.log.Warn(what+" cleanup failed", "error", err.Error())
+	} else if n > 0 {
+		a.log.Info(what+" cleanup", "deleted", n)
 	}
 }
 
