@@ -156,7 +156,7 @@ func (h *harness) readShape(bin, dir string, users, perUser int) (shapeRow, erro
 	if r.warm, err = h.warmReads(srv, tokens, h.o.duration); err != nil {
 		return r, err
 	}
-	r.rss, r.peak, r.heap = srv.rssMB(), srv.peakMB(), srv.goMemory()[0]/(1<<20)
+	r.rss, r.peak, r.heap = srv.rssMB(), srv.peakMB(), srv.heapMB()
 	return r, nil
 }
 
@@ -185,7 +185,7 @@ func (h *harness) readScale(bin, dir string, users int, perUser []int) ([]shapeR
 		if r.cold, err = h.coldReads(srv, tokens); err == nil {
 			r.warm, err = h.warmReads(srv, tokens, h.o.duration)
 		}
-		r.rss, r.peak, r.heap = srv.rssMB(), srv.peakMB(), srv.goMemory()[0]/(1<<20)
+		r.rss, r.peak, r.heap = srv.rssMB(), srv.peakMB(), srv.heapMB()
 		srv.stop()
 		if err != nil {
 			return nil, err

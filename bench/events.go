@@ -236,6 +236,14 @@ func writeEvents(out io.Writer, r eventsResult) {
 	fmt.Fprintf(out, "| write request sent → event at a stream, p50 / p99 | %s / %s |\n\n", ms(r.sentP50), ms(r.sentP99))
 }
 
+// heapMB is the server's Go heap in use, in MB; -1 when unknown.
+func (s *server) heapMB() float64 {
+	if h := s.goMemory()[0]; h >= 0 {
+		return h / (1 << 20)
+	}
+	return -1
+}
+
 // goMemory reads go_memstats_heap_inuse_bytes, go_memstats_stack_inuse_bytes
 // and go_goroutines from the server's /metrics ({-1, -1, -1} without).
 func (s *server) goMemory() [3]float64 {
