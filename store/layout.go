@@ -124,15 +124,6 @@ func (f todoFind) command() bson.D {
 	return cmd
 }
 
-// findAll runs a find and decodes every document it returns into docs.
-func findAll[T any](ctx context.Context, c *mongo.Collection, filter bson.D, opts *options.FindOptionsBuilder, docs *[]T) error {
-	cur, err := c.Find(ctx, filter, opts)
-	if err != nil {
-		return err
-	}
-	return cur.All(ctx, docs)
-}
-
 // findTodo reads one todo from c with filter, and checks that userID owns
 // it (mongo.ErrNoDocuments otherwise).
 func findTodo(ctx context.Context, c *mongo.Collection, filter bson.D, userID string) (todoDoc, error) {

@@ -89,13 +89,10 @@ func (s *Store) PasskeyByID(ctx context.Context, id string) (models.Passkey, err
 func (s *Store) ListPasskeys(ctx context.Context, userID string) ([]models.Passkey, error) {
 	out := []models.Passkey{}
 	err := s.op(ctx, "passkeys.list", func(ctx context.Context) error {
-		cur, err := s.passkeys().Find(ctx, bson.D{{Key: "user_id", Value: userID}},
-			options.Find().SetSort(bson.D{{Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(1000))
-		if err != nil {
-			return err
-		}
 		var docs []passkeyDoc
-		if err := cur.All(ctx, &docs); err != nil {
+		err := findAll(ctx, s.passkeys(), bson.D{{Key: "user_id", Value: userID}},
+			options.Find().SetSort(bson.D{{Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(1000), &docs)
+		if err != nil {
 			return err
 		}
 		for _, d := range docs {

@@ -167,18 +167,15 @@ func (s *Store) RevokeUserSessions(ctx context.Context, userID, except string, n
 func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) ([]models.Session, error) {
 	out := []models.Session{}
 	err := s.op(ctx, "sessions.list", func(ctx context.Context) error {
-		cur, err := s.sessions.Find(ctx,
+		var docs []sessionDoc
+		err := findAll(ctx, s.sessions,
 			bson.D{
 				{Key: "user_id", Value: userID},
 				{Key: "revoked_at", Value: nil},
 				{Key: "expires_at", Value: bson.D{{Key: "$gt", Value: dbTime(now)}}},
 			},
-			options.Find().SetSort(bson.D{{Key: "last_used_at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(1000))
+			options.Find().SetSort(bson.D{{Key: "last_used_at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(1000), &docs)
 		if err != nil {
-			return err
-		}
-		var docs []sessionDoc
-		if err := cur.All(ctx, &docs); err != nil {
 			return err
 		}
 		for _, d := range docs {

@@ -271,6 +271,15 @@ func (s *Store) write(ctx context.Context, name string, f func(ctx context.Conte
 	return s.op(ctx, name, f)
 }
 
+// findAll runs a find and decodes every document it returns into docs.
+func findAll[T any](ctx context.Context, c *mongo.Collection, filter bson.D, opts *options.FindOptionsBuilder, docs *[]T) error {
+	cur, err := c.Find(ctx, filter, opts)
+	if err != nil {
+		return err
+	}
+	return cur.All(ctx, docs)
+}
+
 // deleteMany deletes what filter matches in coll, as one write named
 // name, and returns how many documents went.
 func (s *Store) deleteMany(ctx context.Context, name string, coll *mongo.Collection, filter bson.D) (int, error) {

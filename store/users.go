@@ -278,14 +278,11 @@ func (s *Store) ListUsers(ctx context.Context, q models.UserQuery) (models.Page[
 			return err
 		}
 		page.Total = int(n)
-		cur, err := s.users.Find(ctx, filter, options.Find().
-			SetSort(bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}).
-			SetSkip(int64((q.Page-1)*q.PerPage)).SetLimit(int64(q.PerPage)))
-		if err != nil {
-			return err
-		}
 		var docs []userDoc
-		if err := cur.All(ctx, &docs); err != nil {
+		err = findAll(ctx, s.users, filter, options.Find().
+			SetSort(bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}).
+			SetSkip(int64((q.Page-1)*q.PerPage)).SetLimit(int64(q.PerPage)), &docs)
+		if err != nil {
 			return err
 		}
 		for _, d := range docs {
