@@ -29,7 +29,9 @@ type Devices struct {
 	Now      func() time.Time
 }
 
-type sessionJSON struct {
+// deviceJSON is a session as the devices list and the export show it:
+// never a token or its hash.
+type deviceJSON struct {
 	ID         string    `json:"id"`
 	Device     string    `json:"device"`
 	UserAgent  string    `json:"user_agent"`
@@ -37,7 +39,19 @@ type sessionJSON struct {
 	CreatedAt  time.Time `json:"created_at"`
 	LastUsedAt time.Time `json:"last_used_at"`
 	ExpiresAt  time.Time `json:"expires_at"`
-	Current    bool      `json:"current"`
+}
+
+func deviceOf(s models.Session) deviceJSON {
+	return deviceJSON{
+		ID: s.ID, Device: s.Device, UserAgent: s.UserAgent, IP: s.IP,
+		CreatedAt: s.CreatedAt, LastUsedAt: s.LastUsedAt, ExpiresAt: s.ExpiresAt,
+	}
+}
+
+// sessionJSON is an item of GET /user/sessions.
+type sessionJSON struct {
+	deviceJSON
+	Current bool `json:"current"`
 	// AMR is how the session logged in (RFC 8176 values).
 	AMR []string `json:"amr"`
 }
@@ -51,11 +65,7 @@ func (h *Devices) List(c *gin.Context) error {
 	}
 	items := make([]sessionJSON, 0, len(list))
 	for _, s := range list {
-		items = append(items, sessionJSON{
-			ID: s.ID, Device: s.Device, UserAgent: s.UserAgent, IP: s.IP,
-			CreatedAt: s.CreatedAt, LastUsedAt: s.LastUsedAt, ExpiresAt: s.ExpiresAt,
-			Current: s.ID == p.SessionID, AMR: account.SessionAMR(s),
-		})
+		items = append(items, sessionJSON{deviceOf(s), s.ID == p.SessionID, account.SessionAMR(s)})
 	}
 	httpx.NoStore(c)
 	c.JSON(http.StatusOK, gin.H{"items": items})

@@ -42,25 +42,13 @@ type Export struct {
 	Log   *slog.Logger
 }
 
-// exportSession is a session in the export: what the devices list shows,
-// never a token or its hash.
-type exportSession struct {
-	ID         string    `json:"id"`
-	Device     string    `json:"device"`
-	UserAgent  string    `json:"user_agent"`
-	IP         string    `json:"ip"`
-	CreatedAt  time.Time `json:"created_at"`
-	LastUsedAt time.Time `json:"last_used_at"`
-	ExpiresAt  time.Time `json:"expires_at"`
-}
-
 // exportHead is the export document up to its todos, which are streamed.
 type exportHead struct {
-	Format     string          `json:"format"`
-	Version    int             `json:"version"`
-	ExportedAt time.Time       `json:"exported_at"`
-	User       models.User     `json:"user"`
-	Sessions   []exportSession `json:"sessions"`
+	Format     string       `json:"format"`
+	Version    int          `json:"version"`
+	ExportedAt time.Time    `json:"exported_at"`
+	User       models.User  `json:"user"`
+	Sessions   []deviceJSON `json:"sessions"`
 }
 
 // Export handles GET /user/export: everything Listo keeps of the caller,
@@ -79,12 +67,9 @@ func (h *Export) Export(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	head := exportHead{Format: ExportFormat, Version: ExportVersion, ExportedAt: now, User: user, Sessions: make([]exportSession, 0, len(list))}
+	head := exportHead{Format: ExportFormat, Version: ExportVersion, ExportedAt: now, User: user, Sessions: make([]deviceJSON, 0, len(list))}
 	for _, s := range list {
-		head.Sessions = append(head.Sessions, exportSession{
-			ID: s.ID, Device: s.Device, UserAgent: s.UserAgent, IP: s.IP,
-			CreatedAt: s.CreatedAt, LastUsedAt: s.LastUsedAt, ExpiresAt: s.ExpiresAt,
-		})
+		head.Sessions = append(head.Sessions, deviceOf(s))
 	}
 	b, err := json.Marshal(head)
 	if err != nil {
