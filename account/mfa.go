@@ -408,7 +408,7 @@ func (s *Service) CompleteLogin(ctx context.Context, f SecondFactor) (g Grant, c
 	}
 	attempt.Succeed()
 	if u.Disabled {
-		return Grant{}, false, problem.New(http.StatusForbidden, "This account is disabled.")
+		return Grant{}, false, accountDisabled()
 	}
 	g, err = s.startSession(ctx, u, ch.Device, f.Client, append(append([]string{models.AMRPassword}, amr...), models.AMRMFA))
 	if err == nil && s.notifyNewDevice {

@@ -367,13 +367,8 @@ func (s *Service) PasskeyLogin(ctx context.Context, pc PasskeyCredentials) (Gran
 	if err := s.recordPasskeyUse(ctx, used, cred); err != nil {
 		return Grant{}, err
 	}
-	if owner.Disabled {
-		return Grant{}, problem.New(http.StatusForbidden, "This account is disabled.")
-	}
-	if s.requireVerified && !owner.EmailVerified {
-		p := problem.New(http.StatusForbidden, "Confirm your email address first: follow the link we sent you, or ask for a new one.")
-		p.Type, p.Title = "/problems/email-unverified", "Email not verified"
-		return Grant{}, p
+	if err := s.loginRefused(owner); err != nil {
+		return Grant{}, err
 	}
 	amr := []string{passkeyAMR(cred)}
 	if parsed.Response.AuthenticatorData.Flags.HasUserVerified() {

@@ -48,6 +48,25 @@ func loginFailed() *problem.Problem {
 	return p.WithHeader("WWW-Authenticate", `Bearer realm="listo"`)
 }
 
+// loginRefused is why u may not start a session although they proved who
+// they are: a disabled account, or an unconfirmed address while
+// REQUIRE_VERIFIED_EMAIL is on; nil when they may.
+func (s *Service) loginRefused(u models.User) error {
+	if u.Disabled {
+		return accountDisabled()
+	}
+	if s.requireVerified && !u.EmailVerified {
+		p := problem.New(http.StatusForbidden, "Confirm your email address first: follow the link we sent you, or ask for a new one.")
+		p.Type, p.Title = "/problems/email-unverified", "Email not verified"
+		return p
+	}
+	return nil
+}
+
+func accountDisabled() error {
+	return problem.New(http.StatusForbidden, "This account is disabled.")
+}
+
 // Login checks a password and starts a session. Unknown email and wrong
 // password give the same 401 after the same bcrypt work; after too many
 // failures for one email, that email is refused with 429 for the rest of
@@ -87,14 +106,9 @@ func (s *Service) Login(ctx context.Context, cr Credentials) (Grant, error) {
 	if len(methods) == 0 {
 		attempt.Succeed()
 	}
-	if u.Disabled {
-		return Grant{}, problem.New(http.StatusForbidden, "This account is disabled.")
-	}
-	if s.requireVerified && !u.EmailVerified {
-		// Only after the right password, so this tells nothing to a guesser.
-		p := problem.New(http.StatusForbidden, "Confirm your email address first: follow the link we sent you, or ask for a new one.")
-		p.Type, p.Title = "/problems/email-unverified", "Email not verified"
-		return Grant{}, p
+	// Only after the right password, so this tells nothing to a guesser.
+	if err := s.loginRefused(u); err != nil {
+		return Grant{}, err
 	}
 	if len(methods) > 0 {
 		return Grant{}, s.requireSecondStep(ctx, u, cr, methods)
